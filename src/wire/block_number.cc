@@ -1,3 +1,4 @@
+// FromWire: the one place a 16-bit wire block number becomes a 64-bit index (see block_number.h).
 #include "wire/block_number.h"
 
 namespace stampede::wire {
@@ -15,6 +16,8 @@ BlockIndex FromWire(WireBlock wire, BlockIndex reference, Rollover rollover) {
   if (ref <= first) return BlockIndex{first};
   // Largest candidate ≤ ref, then compare it with the next one.
   const std::uint64_t below = first + ((ref - first) / period) * period;
+  // Near the top of the 64-bit range the next candidate does not exist; `below` is then the answer.
+  if (below > UINT64_MAX - period) return BlockIndex{below};
   const std::uint64_t above = below + period;
   return BlockIndex{(ref - below) < (above - ref) ? below : above};
 }

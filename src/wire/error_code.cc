@@ -1,3 +1,4 @@
+// Standard messages for TFTP error codes (RFC 1350 §5, RFC 2347 for code 8).
 #include "wire/error_code.h"
 
 namespace stampede::wire {

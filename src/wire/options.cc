@@ -1,3 +1,5 @@
+// Option-list helpers: case-insensitive names, strict decimal values and the bounded OptionList.
+// No allocation; values are interpreted by transfer/negotiation, not here.
 #include "wire/options.h"
 
 namespace stampede::wire {
@@ -23,7 +25,9 @@ std::optional<std::uint64_t> ParseDecimal(std::string_view text, std::uint64_t m
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     const auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return std::nullopt;  // value * 10 + digit > max
+    // value * 10 + digit > max, tested without overflow; `digit > max` first so that max - digit
+    // cannot wrap (ParseDecimal("7", 5) must fail).
+    if (digit > max || value > (max - digit) / 10) return std::nullopt;
     value = value * 10 + digit;
   }
   return value;

@@ -29,6 +29,11 @@ enum class Mode : std::uint8_t { kOctet, kNetascii };
 
 constexpr std::size_t kDataHeaderBytes = 4;      // opcode + block
 constexpr std::size_t kRequestMaxBytes = 512;    // RFC 2347: a request fits 512 octets
+// The largest request Parse accepts. PROTOCOL B13: firmware with a fixed 516-byte send buffer (the
+// size of a default DATA packet; PA-RISC, dnsmasq 368ceff) sends a valid RRQ padded with junk to 516
+// bytes, and it must be served. A6 asks for ERROR 4 above 512; we keep that rule for anything above
+// 516, so the one exception is exactly the size such firmware uses. Writers still keep to 512 (H78).
+constexpr std::size_t kRequestAcceptMaxBytes = kDataHeaderBytes + 512;
 constexpr std::size_t kErrorMessageMaxBytes = 255;  // what we send; longer peer messages are cut
 
 struct Request {
