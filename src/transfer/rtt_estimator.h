@@ -1,0 +1,77 @@
+// Retransmission timing: the RetransmitPolicy knobs and an RFC 6298-style estimator (SRTT, RTTVAR,
+// Karn's rule, exponential backoff, floor and ceiling). Pure arithmetic on Durations: it never reads
+// a clock; callers measure samples with the `now` values they are given.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "base/time.h"
+
+namespace stampede::transfer {
+
+using namespace std::chrono_literals;
+
+struct RetransmitPolicy {
+  // Before any sample. RFC 6298 says 1 s for the Internet; Stampede serves LANs where RTTs are
+  // sub-millisecond and a PXE ROM gives up quickly, so 200 ms: long enough for a slow firmware's
+  // first answer, short enough that one lost first packet costs little.
+  Duration rto_initial = 200ms;
+  // Floor. RFC 6298's 1 s floor would turn every LAN loss into a second of silence (ARCHITECTURE
+  // "fixed, long timeouts"). TFTP has no delayed ACKs (the 200 ms reason for TCP's Linux floor), so
+  // the floor only has to cover scheduler and firmware jitter: a few ms.
+  Duration rto_min = 5ms;
+  // Ceiling for the backed-off timeout: bounds the silence after a burst of losses, and with
+  // retries_max below bounds the time to give up (~10 s from 200 ms: 0.4+0.8+1.6+3.2+4+4).
+  Duration rto_max = 4s;
+  // Consecutive timeouts without progress before giving up. RFC 7440 §6 example profile: 6 retries.
+  // Progress (a new ACK, a new in-order DATA) resets the count, so slow transfers live on.
+  std::uint32_t retries_max = 6;
+  // Server roles only, before the peer has proven its address with a valid ACK or DATA: at most
+  // this many retransmissions of the OACK / first DATA (PROTOCOL §2 item 2, R_unverified 2-3: a
+  // spoofed RRQ may not turn the server into a reflector).
+  std::uint32_t retries_unverified_max = 3;
+  // The side sending the final ACK dallies dally_rto_factor × RTO (RFC 1350 §6, PROTOCOL E77),
+  // clamped to [dally_min, dally_max].
+  std::uint32_t dally_rto_factor = 2;
+  Duration dally_min = 10ms;
+  Duration dally_max = 2s;
+};
+
+class RttEstimator {
+ public:
+  explicit RttEstimator(const RetransmitPolicy& policy);
+
+  // RFC 2349 `timeout` negotiated: from now on rto() is exactly `interval`, samples and backoff are
+  // ignored (the peer asked for a fixed interval).
+  void SetFixed(Duration interval);
+
+  // A measured round trip, for a packet transmitted exactly once (Karn's rule: the caller never
+  // passes samples of retransmitted packets). Updates SRTT/RTTVAR per RFC 6298 §2 and clears any
+  // backoff.
+  void OnSample(Duration rtt);
+
+  // The retransmission timer expired: doubles the timeout up to the ceiling (RFC 6298 §5.5).
+  void OnTimeout();
+
+  // The timeout to arm now: backed-off RTO, clamped to [rto_min, rto_max].
+  Duration rto() const { return rto_; }
+  std::optional<Duration> srtt() const;
+  Duration rttvar() const { return rttvar_; }
+  std::uint64_t samples() const { return samples_; }
+  bool fixed() const { return fixed_; }
+
+ private:
+  Duration Clamp(Duration d) const;
+
+  Duration rto_min_;
+  Duration rto_max_;
+  Duration srtt_{0};
+  Duration rttvar_{0};
+  Duration rto_;
+  std::uint64_t samples_ = 0;
+  bool fixed_ = false;
+};
+
+}  // namespace stampede::transfer
