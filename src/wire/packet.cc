@@ -192,21 +192,19 @@ tl::expected<Packet, ParseError> Parse(std::span<const std::byte> datagram) {
     return tl::unexpected(Drop("datagram shorter than an opcode"));  // PROTOCOL A1-2
   }
   const auto opcode = static_cast<Opcode>(opcode_raw);
-  if (opcode == Opcode::kError) return ParseErrorPacket(reader);  // E43: before the A2 length rule
-  // A2 (FreeBSD short_packet1-3): every other packet is at least 4 bytes; shorter ones are dropped
-  // unanswered whatever their opcode, so 2-byte probes cannot draw replies.
-  if (datagram.size() < kDataHeaderBytes) {
-    return tl::unexpected(Drop("datagram shorter than 4 bytes"));
-  }
+  // A2 (FreeBSD short_packet1-3): requests, DATA and ACK need 4 bytes; shorter ones are dropped
+  // unanswered. ERROR and OACK are complete at 2 bytes (E43, and an OACK without options).
+  const bool short_datagram = datagram.size() < kDataHeaderBytes;
   switch (opcode) {
     case Opcode::kRrq:
     case Opcode::kWrq:
+      if (short_datagram) return tl::unexpected(Drop("request shorter than 4 bytes"));
       return ParseRequest(opcode, datagram, reader);
     case Opcode::kData: {
       // DATA is the 4-byte header and any payload, empty included (RFC 1350 §5). The codec does
       // not know blksize: the transfer layer checks the payload length (H71, F51).
       Data data;
-      reader.ReadU16(data.block);
+      if (!reader.ReadU16(data.block)) return tl::unexpected(Drop("DATA shorter than 4 bytes"));
       data.payload = reader.ReadRest();
       return data;
     }
@@ -214,17 +212,18 @@ tl::expected<Packet, ParseError> Parse(std::span<const std::byte> datagram) {
       // Bytes after the block number are ignored, not refused: an ACK carries nothing else, and
       // padded fixed-size sends exist (B13's firmware class). Dropping would stall the transfer.
       Ack ack;
-      reader.ReadU16(ack.block);
+      if (!reader.ReadU16(ack.block)) return tl::unexpected(Drop("ACK shorter than 4 bytes"));
       return ack;
     }
+    case Opcode::kError:
+      return ParseErrorPacket(reader);
     case Opcode::kOack:
       // RFC 2347. An OACK without options is still an OACK: the transfer layer decides (H69).
       return Oack{ReadOptions(reader)};
-    case Opcode::kError:
-      break;  // handled above
   }
-  // Opcode 0 or >= 7 (FreeBSD unknown_opcode): ERROR 4 (A3). Rate limits and the port < 1024 rule
-  // are the server's.
+  // Opcode 0 or >= 7 (FreeBSD unknown_opcode): ERROR 4 (A3), unless too short to be anything (A2).
+  // Rate limits and the source-port < 1024 rule are the server's.
+  if (short_datagram) return tl::unexpected(Drop("unknown opcode, shorter than 4 bytes"));
   return tl::unexpected(IllegalOperation("unknown opcode"));
 }
 
@@ -306,6 +305,20 @@ std::size_t WriteOack(std::span<std::byte> out, std::span<const Option> options)
   writer.WriteU16(static_cast<std::uint16_t>(Opcode::kOack));
   WriteOptions(writer, options);
   return writer.result();
+}
+
+std::size_t WritePacket(std::span<std::byte> out, const Packet& packet) {
+  struct Writer {
+    std::span<std::byte> out;
+    std::size_t operator()(const Request& r) const {
+      return WriteRequest(out, r.opcode, r.filename, r.mode, r.options.items());
+    }
+    std::size_t operator()(const Data& d) const { return WriteData(out, d.block, d.payload); }
+    std::size_t operator()(const Ack& a) const { return WriteAck(out, a.block); }
+    std::size_t operator()(const Error& e) const { return WriteError(out, e.code, e.message); }
+    std::size_t operator()(const Oack& o) const { return WriteOack(out, o.options.items()); }
+  };
+  return std::visit(Writer{out}, packet);
 }
 
 std::string_view ModeName(Mode mode) {

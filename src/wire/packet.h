@@ -87,6 +87,8 @@ std::size_t WriteError(std::span<std::byte> out, ErrorCode code, std::string_vie
 std::size_t WriteRequest(std::span<std::byte> out, Opcode opcode, std::string_view filename,
                          Mode mode, std::span<const Option> options);
 std::size_t WriteOack(std::span<std::byte> out, std::span<const Option> options);
+// Writes any packet with the writer for its type (same limits and refusals as those).
+std::size_t WritePacket(std::span<std::byte> out, const Packet& packet);
 
 std::string_view ModeName(Mode mode);  // "octet" or "netascii"
 std::string_view OpcodeName(Opcode opcode);
