@@ -6,6 +6,7 @@
 // the only conversion between the two, so the rollover rule lives in one place.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 
 namespace stampede::wire {
