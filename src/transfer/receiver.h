@@ -115,7 +115,7 @@ class Receiver {
   wire::BlockIndex last_duplicate_{0}; // one re-ACK per retransmitted round of duplicates
   std::uint64_t wire_bytes_ = 0;       // payload received in order
   std::uint64_t local_bytes_ = 0;      // bytes handed to the sink
-  bool sent_ack_once_ = true;          // Karn: the last ACK was not repeated
+  bool ack_timed_ = false;             // Karn: the last ACK ended a window and was sent once
   Instant ack_sent_at_ = kInstantZero;
 
   Instant deadline_ = kInstantNever;

@@ -1,0 +1,259 @@
+// Receiver driven by hand: exact packets in, exact packets out. Covers PROTOCOL F51-F53, F56,
+// H67, H70-H72, H77 and the once-per-gap ACK of RFC 7440 §4.
+#include "transfer/receiver.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "pair_harness.h"
+
+namespace stampede::transfer {
+namespace {
+
+using testing::Bytes;
+
+std::vector<std::byte> Data(std::uint16_t block, std::size_t size, std::byte fill = std::byte{7}) {
+  std::vector<std::byte> payload(size, fill);
+  std::vector<std::byte> b(size + 4);
+  b.resize(wire::WriteData(b, block, payload));
+  return b;
+}
+
+std::vector<std::byte> Err(wire::ErrorCode code, std::string_view message) {
+  std::vector<std::byte> b(600);
+  b.resize(wire::WriteError(b, code, message));
+  return b;
+}
+
+struct Out {
+  std::uint16_t opcode = 0;
+  std::uint16_t field = 0;  // block or error code
+};
+
+class ReceiverTest : public ::testing::Test {
+ protected:
+  Receiver MakeServer(std::uint16_t window = 1, std::optional<std::uint64_t> tsize = {},
+                      std::uint64_t size_max = UINT64_MAX) {
+    ReceiverConfig c;
+    c.role = Role::kServer;
+    c.options.blksize = 512;
+    c.options.windowsize = window;
+    c.options.tsize = tsize;
+    c.size_max_bytes = size_max;
+    return Receiver(c, sink_);
+  }
+  Receiver MakeClient() {
+    ReceiverConfig c;
+    c.role = Role::kClient;
+    c.request.filename = "pxelinux.0";
+    return Receiver(c, sink_);
+  }
+
+  std::vector<Out> Drain(Receiver& r) {
+    std::vector<Out> out;
+    std::vector<std::byte> buf(600);
+    while (auto n = r.PollTransmit(buf, now_)) {
+      out.push_back(Out{static_cast<std::uint16_t>(std::to_integer<unsigned>(buf[1])),
+                        static_cast<std::uint16_t>((std::to_integer<unsigned>(buf[2]) << 8) |
+                                                   std::to_integer<unsigned>(buf[3]))});
+    }
+    return out;
+  }
+  void Feed(Receiver& r, const std::vector<std::byte>& p) { r.OnPacket(p, now_); }
+
+  MemoryBlockSink sink_;
+  Instant now_ = kInstantZero + 1s;
+};
+
+TEST_F(ReceiverTest, ServerAcksZeroThenEachBlock) {
+  Receiver r = MakeServer();
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 4);
+  EXPECT_EQ(out[0].field, 0);
+  Feed(r, Data(1, 512));
+  out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 1);
+  Feed(r, Data(2, 0));  // zero-length final block (RFC 1350 §6, E48)
+  EXPECT_EQ(r.status(), TransferStatus::kComplete);
+  EXPECT_FALSE(r.finished());  // dallying
+  EXPECT_TRUE(sink_.committed());
+  EXPECT_EQ(sink_.bytes().size(), 512u);
+}
+
+TEST_F(ReceiverTest, DuplicateDataReAckedAndWrittenOnce) {  // F52
+  Receiver r = MakeServer();
+  Drain(r);
+  Feed(r, Data(1, 512));
+  Drain(r);
+  for (int i = 0; i < 3; ++i) {
+    Feed(r, Data(1, 512));
+    auto out = Drain(r);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].field, 1);
+  }
+  EXPECT_EQ(sink_.writes(), 1u);
+  EXPECT_EQ(r.stats().duplicate_data, 3u);
+}
+
+TEST_F(ReceiverTest, BlockZeroAndBeyondWindowIgnored) {  // F53, H70
+  Receiver r = MakeServer(4);
+  Drain(r);
+  Feed(r, Data(0, 512));
+  Feed(r, Data(5, 512));
+  Feed(r, Data(900, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(r.stats().out_of_window_data, 3u);
+  EXPECT_EQ(sink_.writes(), 0u);
+}
+
+TEST_F(ReceiverTest, GapAckedOncePerGap) {  // RFC 7440 §4
+  Receiver r = MakeServer(8);
+  Drain(r);
+  Feed(r, Data(1, 512));
+  Feed(r, Data(3, 512));
+  Feed(r, Data(4, 512));
+  Feed(r, Data(5, 512));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 1);
+  EXPECT_EQ(r.stats().gap_acks_sent, 1u);
+  Feed(r, Data(2, 512));  // resent window from 2: no ACK until the window ends
+  EXPECT_TRUE(Drain(r).empty());
+}
+
+TEST_F(ReceiverTest, AcksAtEndOfEachFullWindow) {
+  Receiver r = MakeServer(4);
+  Drain(r);
+  for (std::uint16_t b = 1; b <= 3; ++b) Feed(r, Data(b, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  Feed(r, Data(4, 512));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 4);
+}
+
+TEST_F(ReceiverTest, ServerAbortsOnOversizeData) {  // F51
+  Receiver r = MakeServer();
+  Drain(r);
+  Feed(r, Data(1, 600));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 5);
+  EXPECT_EQ(out[0].field, 4);
+  EXPECT_EQ(r.status(), TransferStatus::kFailed);
+  EXPECT_EQ(sink_.writes(), 0u);
+}
+
+TEST_F(ReceiverTest, ClientDiscardsOversizeData) {  // H71, H67
+  Receiver r = MakeClient();
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 1);  // RRQ
+  Feed(r, Data(1, 1468));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(r.status(), TransferStatus::kActive);
+  Feed(r, Data(1, 512));  // no OACK: blksize 512
+  out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 1);
+  Feed(r, Data(2, 1468));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(r.stats().oversize_data, 2u);
+  EXPECT_EQ(sink_.bytes().size(), 512u);
+}
+
+TEST_F(ReceiverTest, DataBlockZeroAtStartIgnoredByClient) {  // H70
+  Receiver r = MakeClient();
+  Drain(r);
+  Feed(r, Data(0, 10));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(sink_.writes(), 0u);
+}
+
+TEST_F(ReceiverTest, MoreThanTsizeFailsWithError3) {  // H72
+  Receiver r = MakeServer(1, 600);
+  Drain(r);
+  Feed(r, Data(1, 512));
+  Drain(r);
+  Feed(r, Data(2, 512));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 5);
+  EXPECT_EQ(out[0].field, 3);
+  EXPECT_EQ(r.status(), TransferStatus::kFailed);
+  EXPECT_EQ(sink_.bytes().size(), 512u);
+}
+
+TEST_F(ReceiverTest, MoreThanConfiguredMaximumFailsWithError3) {  // F56
+  Receiver r = MakeServer(1, {}, 1000);
+  Drain(r);
+  Feed(r, Data(1, 512));
+  Drain(r);
+  Feed(r, Data(2, 512));
+  auto out = Drain(r);
+  ASSERT_EQ(out.back().opcode, 5);
+  EXPECT_EQ(out.back().field, 3);
+}
+
+TEST_F(ReceiverTest, SinkFullFailsWithError3) {  // F56
+  MemoryBlockSink small(100);
+  ReceiverConfig c;
+  c.role = Role::kServer;
+  Receiver r(c, small);
+  Drain(r);
+  Feed(r, Data(1, 512));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 5);
+  EXPECT_EQ(out[0].field, 3);
+}
+
+TEST_F(ReceiverTest, DallyReAcksRepeatedFinalDataThenFinishes) {  // E77, RFC 1350 §6
+  Receiver r = MakeServer();
+  Drain(r);
+  Feed(r, Data(1, 100));
+  ASSERT_EQ(Drain(r).size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    now_ += 1ms;
+    Feed(r, Data(1, 100));
+    auto out = Drain(r);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].field, 1);
+  }
+  EXPECT_EQ(sink_.writes(), 1u);
+  const Instant end = r.NextDeadline();
+  EXPECT_LE(end - now_, RetransmitPolicy{}.dally_max);
+  now_ = end;
+  r.OnTimer(now_);
+  EXPECT_TRUE(r.finished());
+  EXPECT_EQ(r.status(), TransferStatus::kComplete);
+}
+
+TEST_F(ReceiverTest, PeerErrorFailsAndIsNotAnswered) {  // H76
+  Receiver r = MakeClient();
+  Drain(r);
+  Feed(r, Err(wire::ErrorCode::kFileNotFound, "File not found"));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(r.status(), TransferStatus::kFailed);
+  EXPECT_EQ(r.stats().error.code, wire::ErrorCode::kFileNotFound);
+  EXPECT_EQ(r.stats().error.message(), "File not found");
+}
+
+TEST_F(ReceiverTest, RequestRetransmittedOnTimeoutThenGivesUp) {
+  Receiver r = MakeClient();
+  std::size_t rrqs = Drain(r).size();
+  for (int i = 0; i < 20 && !r.finished(); ++i) {
+    now_ = r.NextDeadline();
+    r.OnTimer(now_);
+    rrqs += Drain(r).size();
+  }
+  EXPECT_EQ(rrqs, 1u + RetransmitPolicy{}.retries_max);
+  EXPECT_EQ(r.stats().error.origin, TransferError::Origin::kTimeout);
+}
+
+}  // namespace
+}  // namespace stampede::transfer

@@ -1,0 +1,295 @@
+// Sender driven by hand: exact packets in, exact packets out. Covers PROTOCOL E37, E38, E42-E45,
+// E47, the retry budgets, damping of restarts, pacing of the effective window.
+#include "transfer/sender.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "pair_harness.h"
+#include "transfer/stray.h"
+
+namespace stampede::transfer {
+namespace {
+
+using testing::Bytes;
+
+std::vector<std::byte> Ack(std::uint16_t block) {
+  std::vector<std::byte> b(4);
+  wire::WriteAck(b, block);
+  return b;
+}
+
+std::vector<std::byte> Err(wire::ErrorCode code, std::string_view message) {
+  std::vector<std::byte> b(600);
+  b.resize(wire::WriteError(b, code, message));
+  return b;
+}
+
+struct Out {
+  std::uint16_t opcode = 0;
+  std::uint16_t block = 0;
+  std::size_t size = 0;
+};
+
+class SenderTest : public ::testing::Test {
+ protected:
+  Sender Make(std::size_t file_bytes, std::uint16_t window = 1, bool oack = false,
+              bool adaptive = false) {
+    file_ = Bytes(file_bytes);
+    source_ = std::make_unique<MemoryBlockSource>(file_);
+    SenderConfig c;
+    c.role = Role::kServer;
+    c.options.blksize = 512;
+    c.options.windowsize = window;
+    c.window.adaptive = adaptive;
+    oack_options_ = {wire::Option{"blksize", "512"}};
+    if (oack) c.oack = oack_options_;
+    return Sender(c, *source_);
+  }
+
+  std::vector<Out> Drain(Sender& s) {
+    std::vector<Out> out;
+    std::vector<std::byte> buf(70000);
+    while (auto n = s.PollTransmit(buf, now_)) {
+      Out o;
+      o.opcode = static_cast<std::uint16_t>(std::to_integer<unsigned>(buf[1]));
+      o.block = static_cast<std::uint16_t>((std::to_integer<unsigned>(buf[2]) << 8) |
+                                           std::to_integer<unsigned>(buf[3]));
+      o.size = *n;
+      out.push_back(o);
+    }
+    return out;
+  }
+
+  void Feed(Sender& s, const std::vector<std::byte>& packet) { s.OnPacket(packet, now_); }
+  void Expire(Sender& s) {
+    now_ = s.NextDeadline();
+    s.OnTimer(now_);
+  }
+
+  std::vector<std::byte> file_;
+  std::unique_ptr<MemoryBlockSource> source_;
+  std::vector<wire::Option> oack_options_;
+  Instant now_ = kInstantZero + 1s;
+};
+
+TEST_F(SenderTest, LockStepSendsOneBlockPerAck) {
+  Sender s = Make(1000);
+  auto out = Drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 3);
+  EXPECT_EQ(out[0].block, 1);
+  EXPECT_EQ(out[0].size, 516u);
+  Feed(s, Ack(1));
+  out = Drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].block, 2);
+  EXPECT_EQ(out[0].size, 4u + 488u);
+  Feed(s, Ack(2));
+  EXPECT_EQ(s.status(), TransferStatus::kComplete);
+  EXPECT_TRUE(s.finished());
+  EXPECT_EQ(s.stats().bytes_transferred, 1000u);
+}
+
+TEST_F(SenderTest, DuplicateAcksNeverTriggerData) {  // E37, RFC 1123 §4.2.3.1
+  Sender s = Make(5000);
+  Drain(s);
+  Feed(s, Ack(1));
+  ASSERT_EQ(Drain(s).size(), 1u);
+  for (int i = 0; i < 10; ++i) {
+    Feed(s, Ack(1));
+    EXPECT_TRUE(Drain(s).empty());
+  }
+  EXPECT_EQ(s.stats().duplicate_acks, 10u);
+  EXPECT_EQ(s.stats().sends_caused_by_duplicate_ack, 0u);
+  EXPECT_EQ(s.stats().data_sent, 2u);
+}
+
+TEST_F(SenderTest, AckOfNeverSentBlockAndAckZeroWithoutOackIgnored) {  // E38
+  Sender s = Make(5000);
+  Drain(s);
+  Feed(s, Ack(0));
+  Feed(s, Ack(6));
+  EXPECT_TRUE(Drain(s).empty());
+  EXPECT_EQ(s.stats().ignored_acks, 2u);
+  Feed(s, Ack(1));
+  EXPECT_EQ(Drain(s).size(), 1u);
+}
+
+TEST_F(SenderTest, OackThenAckZeroStartsData) {
+  Sender s = Make(100, 1, true);
+  auto out = Drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 6);
+  Feed(s, Ack(1));  // not ACK 0: ignored
+  EXPECT_TRUE(Drain(s).empty());
+  Feed(s, Ack(0));
+  out = Drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 3);
+  EXPECT_EQ(out[0].block, 1);
+}
+
+TEST_F(SenderTest, ErrorZeroOrEightAfterOackIsProbe) {  // E42
+  for (auto code : {wire::ErrorCode::kNotDefined, wire::ErrorCode::kOptionRefused}) {
+    Sender s = Make(100, 1, true);
+    Drain(s);
+    Feed(s, Err(code, "TFTP Aborted"));
+    EXPECT_EQ(s.status(), TransferStatus::kProbe);
+    EXPECT_TRUE(s.finished());
+    EXPECT_TRUE(Drain(s).empty());  // never answer an ERROR
+  }
+}
+
+TEST_F(SenderTest, PeerErrorFailsWithCodeAndTruncatedMessage) {  // E43, E44
+  Sender s = Make(5000);
+  Drain(s);
+  Feed(s, Err(wire::ErrorCode::kDiskFull, std::string(200, 'x')));
+  EXPECT_EQ(s.status(), TransferStatus::kFailed);
+  EXPECT_EQ(s.stats().error.origin, TransferError::Origin::kPeer);
+  EXPECT_EQ(s.stats().error.code, wire::ErrorCode::kDiskFull);
+  EXPECT_EQ(s.stats().error.message().size(), 128u);
+  EXPECT_TRUE(Drain(s).empty());
+}
+
+TEST_F(SenderTest, ErrorBodyTooShortIsHarmless) {  // E43
+  Sender s = Make(5000);
+  Drain(s);
+  const std::vector<std::byte> stub{std::byte{0}, std::byte{5}};
+  Feed(s, stub);
+  EXPECT_TRUE(Drain(s).empty());
+}
+
+TEST_F(SenderTest, SpuriousTimerCallsAreHarmless) {
+  Sender s = Make(5000);
+  Drain(s);
+  for (int i = 0; i < 5; ++i) s.OnTimer(now_);
+  EXPECT_TRUE(Drain(s).empty());
+  EXPECT_EQ(s.stats().timeouts, 0u);
+}
+
+TEST_F(SenderTest, FinalDataNeverAckedEndsCompleteUnconfirmed) {  // E45
+  Sender s = Make(700);
+  Drain(s);
+  Feed(s, Ack(1));
+  Drain(s);
+  for (int i = 0; i < 20 && !s.finished(); ++i) {
+    Expire(s);
+    Drain(s);
+  }
+  EXPECT_EQ(s.status(), TransferStatus::kCompleteUnconfirmed);
+  EXPECT_EQ(s.stats().data_sent, 2u + RetransmitPolicy{}.retries_max);
+}
+
+TEST_F(SenderTest, UnverifiedPeerGetsSmallRetryBudget) {  // PROTOCOL §2 item 2
+  Sender s = Make(5000);
+  Drain(s);
+  for (int i = 0; i < 20 && !s.finished(); ++i) {
+    Expire(s);
+    Drain(s);
+  }
+  EXPECT_EQ(s.status(), TransferStatus::kFailed);
+  EXPECT_EQ(s.stats().error.origin, TransferError::Origin::kTimeout);
+  EXPECT_EQ(s.stats().data_sent, 1u + RetransmitPolicy{}.retries_unverified_max);
+}
+
+TEST_F(SenderTest, GivesUpAfterRetryBudgetWithoutProgress) {
+  Sender s = Make(50000);
+  Drain(s);
+  Feed(s, Ack(1));
+  Drain(s);
+  const Instant start = now_;
+  for (int i = 0; i < 50 && !s.finished(); ++i) {
+    Expire(s);
+    Drain(s);
+  }
+  EXPECT_EQ(s.status(), TransferStatus::kFailed);
+  EXPECT_EQ(s.stats().timeouts, RetransmitPolicy{}.retries_max + 1);
+  EXPECT_LT(now_ - start, 30s);
+}
+
+TEST_F(SenderTest, SlowButProgressingTransferLives) {
+  Sender s = Make(512 * 100);
+  Drain(s);
+  for (std::uint16_t b = 1; b <= 100; ++b) {
+    // ACK each block after one timeout has fired: always one retransmission, never a give-up.
+    Expire(s);
+    Drain(s);
+    now_ += 1ms;
+    Feed(s, Ack(b));
+    Drain(s);
+  }
+  Feed(s, Ack(101));
+  EXPECT_EQ(s.status(), TransferStatus::kComplete);
+  EXPECT_GE(s.stats().timeouts, 100u);
+}
+
+TEST_F(SenderTest, WindowRestartsAfterPartialAck) {  // E47, RFC 7440 §4
+  Sender s = Make(512 * 40, 4);
+  auto out = Drain(s);
+  ASSERT_EQ(out.size(), 4u);
+  Feed(s, Ack(4));
+  out = Drain(s);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].block, 5);
+  Feed(s, Ack(5));  // 6..8 lost
+  out = Drain(s);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].block, 6);
+  EXPECT_EQ(out[3].block, 9);
+  EXPECT_EQ(s.stats().window_restarts, 1u);
+  EXPECT_EQ(s.stats().data_retransmitted, 3u);
+}
+
+TEST_F(SenderTest, StaleGapAckAfterRestartDoesNotRestartAgain) {  // EDK2 storm damping
+  Sender s = Make(512 * 40, 8);
+  Drain(s);             // 1..8
+  Feed(s, Ack(2));      // gap at 3: restart 3..10
+  auto out = Drain(s);
+  ASSERT_EQ(out.size(), 8u);
+  EXPECT_EQ(out[0].block, 3);
+  Feed(s, Ack(3));      // an older gap report (reordering): progress only
+  EXPECT_TRUE(Drain(s).size() <= 1u);  // at most the one new block the window allows
+  EXPECT_EQ(s.stats().window_restarts, 1u);
+}
+
+TEST_F(SenderTest, AdaptiveWindowStartsSmallAndPacesTheRest) {
+  Sender s = Make(512 * 100, 16, false, true);
+  auto out = Drain(s);
+  EXPECT_EQ(out.size(), 4u);  // initial effective window
+  EXPECT_EQ(s.stats().window_blocks, 4);
+  const Instant release = s.NextDeadline();
+  EXPECT_GT(release, now_);
+  now_ = release;
+  s.OnTimer(now_);
+  EXPECT_EQ(Drain(s).size(), 4u);  // the next sub-burst of the receiver window
+  EXPECT_EQ(s.stats().timeouts, 0u);
+}
+
+TEST_F(SenderTest, RequestTooLongFailsLocallyWithoutSending) {  // H78
+  MemoryBlockSource src({});
+  SenderConfig c;
+  c.role = Role::kClient;
+  const std::string name(600, 'a');
+  c.request.filename = name;
+  Sender s(c, src);
+  EXPECT_EQ(s.status(), TransferStatus::kFailed);
+  EXPECT_TRUE(Drain(s).empty());
+  EXPECT_EQ(s.NextDeadline(), kInstantNever);
+}
+
+TEST(Stray, AnswersAnythingButErrorWithError5) {  // E39, H73-74
+  std::vector<std::byte> buf(600);
+  const std::size_t n = WriteStrayReply(buf);
+  ASSERT_GT(n, 4u);
+  EXPECT_EQ(std::to_integer<int>(buf[1]), 5);
+  EXPECT_EQ(std::to_integer<int>(buf[3]), 5);
+  EXPECT_TRUE(ShouldAnswerStray(Ack(1)));
+  EXPECT_FALSE(ShouldAnswerStray(Err(wire::ErrorCode::kNotDefined, "x")));
+  EXPECT_FALSE(ShouldAnswerStray(std::vector<std::byte>{std::byte{0}}));
+}
+
+}  // namespace
+}  // namespace stampede::transfer
