@@ -154,6 +154,7 @@ void Receiver::HandleData(const wire::Data& data, Instant now) {
 void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
   peer_verified_ = true;
   timeouts_in_a_row_ = 0;
+  last_progress_at_ = now;
   if (ack_timed_ && expected_.value == last_ack_sent_.value + 1) {
     rtt_.OnSample(now - ack_sent_at_);  // Karn: only ACKs sent once are timed
     ++stats_.rtt_samples;
@@ -237,6 +238,7 @@ void Receiver::HandleOack(const wire::Oack& oack, Instant now) {
   phase_ = Phase::kData;
   peer_verified_ = true;
   timeouts_in_a_row_ = 0;
+  last_progress_at_ = now;
   QueueAck(BlockIndex{0}, now);  // RFC 2347: an RRQ's OACK is answered with ACK 0
   ack_timed_ = true;
 }
@@ -293,7 +295,9 @@ void Receiver::OnTimer(Instant now) {
   const std::uint32_t budget = (role_ == Role::kServer && !peer_verified_)
                                    ? policy_.retries_unverified_max
                                    : policy_.retries_max;
-  if (timeouts_in_a_row_ > budget) {
+  const bool idle_long_enough = (role_ == Role::kServer && !peer_verified_) ||
+                                now - last_progress_at_ >= policy_.receiver_idle_min;
+  if (timeouts_in_a_row_ > budget && idle_long_enough) {
     Fail(TransferError::Origin::kTimeout, wire::ErrorCode::kNotDefined, "Timed out");
     return;
   }
@@ -316,6 +320,7 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
     control_due_ = false;
     const std::size_t n = internal::CopyOut(buf, control_packet_);
     ++stats_.control_sent;
+    if (last_progress_at_ == kInstantNever) last_progress_at_ = now;
     if (phase_ == Phase::kClosing) {
       phase_ = Phase::kDone;
     } else {
@@ -324,6 +329,7 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
     return n;
   }
   if (!ack_due_) return std::nullopt;
+  if (last_progress_at_ == kInstantNever) last_progress_at_ = now;
   const BlockIndex block = *ack_due_;
   ack_due_.reset();
   const std::size_t n = wire::WriteAck(buf, wire::ToWire(block, options_.rollover));

@@ -119,6 +119,7 @@ class Receiver {
   Instant ack_sent_at_ = kInstantZero;
 
   Instant deadline_ = kInstantNever;
+  Instant last_progress_at_ = kInstantNever;  // set at the first transmission
   std::uint32_t timeouts_in_a_row_ = 0;
   bool peer_verified_ = false;
 

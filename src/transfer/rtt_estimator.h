@@ -33,10 +33,15 @@ struct RetransmitPolicy {
   // spoofed RRQ may not turn the server into a reflector).
   std::uint32_t retries_unverified_max = 3;
   // The side sending the final ACK dallies dally_rto_factor × RTO (RFC 1350 §6, PROTOCOL E77),
-  // clamped to [dally_min, dally_max].
+  // clamped to [dally_min, dally_max]. Our own RTO may be far below the peer's backed-off one (a
+  // receiver measures quick ACK→DATA turns), so the floor is generous and the ceiling is rto_max.
   std::uint32_t dally_rto_factor = 2;
-  Duration dally_min = 10ms;
-  Duration dally_max = 2s;
+  Duration dally_min = 500ms;
+  Duration dally_max = 4s;
+  // A Receiver only gives up when, besides retries_max timeouts in a row, nothing arrived for this
+  // long: its own re-ACK timer runs on its (short) RTO while the Sender's backed-off RTO may reach
+  // rto_max, so counting re-ACKs alone would abandon a live Sender. Two of the longest intervals.
+  Duration receiver_idle_min = 8s;
 };
 
 class RttEstimator {
