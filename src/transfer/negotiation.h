@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string_view>
 
 #include <tl/expected.hpp>
 
@@ -47,10 +49,14 @@ struct TransferOptions {
   wire::Rollover rollover = wire::Rollover::kToZero;
 };
 
-// The OACK to send, as pairs whose values live in this object (so copy it, don't slice it).
+// The OACK to send. Names and values are copied into this object, so it never points into the
+// request datagram and copies stay valid on their own.
 class OackContents {
  public:
   static constexpr std::size_t kCapacity = 8;
+  static constexpr std::size_t kNameMaxBytes = 16;  // the longest known option name is 10
+
+  // Adds a pair. A name longer than kNameMaxBytes or a full list is a programming error.
   void Add(std::string_view name, std::uint64_t value);
   std::span<const wire::Option> options() const { return {options_.data(), size_}; }
   bool empty() const { return size_ == 0; }
@@ -58,9 +64,15 @@ class OackContents {
   OackContents() = default;
   OackContents(const OackContents& other);
   OackContents& operator=(const OackContents& other);
+  ~OackContents() = default;
 
  private:
+  void RebindViews();
+
+  std::array<std::array<char, kNameMaxBytes>, kCapacity> names_{};
+  std::array<std::uint8_t, kCapacity> name_sizes_{};
   std::array<std::array<char, 24>, kCapacity> values_{};
+  std::array<std::uint8_t, kCapacity> value_sizes_{};
   std::array<wire::Option, kCapacity> options_{};
   std::size_t size_ = 0;
 };
