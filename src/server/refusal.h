@@ -34,6 +34,9 @@ struct Refusal {
   wire::ErrorCode code;
   RefusalKind kind;
   std::string reason;  // for the log: escaped, printable ASCII only
+  // Text for the ERROR packet when it should differ from wire::StandardMessage(code) (a remap
+  // `a` rule's own message); printable ASCII only. Empty: the standard message.
+  std::string peer_message = {};
 };
 
 // A short stable name of `kind` for logs and metrics labels, e.g. "dotdot".
