@@ -35,6 +35,16 @@ bool Is(const Option& option, std::string_view name) {
   return wire::EqualsIgnoreCase(option.name, name);
 }
 
+// Strict decimal digits, saturating at UINT64_MAX instead of failing: a value too large for uint64
+// is as "large" as any other, so blksize 999...9 clamps rather than being refused (C16).
+std::optional<std::uint64_t> SaturatingDecimal(std::string_view text) {
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;  // C17: "-1", "+512", "0x200", " 512", "5e2"
+  }
+  return wire::ParseDecimal(text, UINT64_MAX).value_or(UINT64_MAX);
+}
+
 // One requested option against the policy. Returns the value to echo, or nullopt to leave the
 // option out of the OACK (RFC 2347: never an ERROR for an option we do not take).
 struct ServerChoice {
@@ -45,13 +55,9 @@ struct ServerChoice {
 
   std::optional<std::uint64_t> Blksize(std::string_view text) const {
     if (!policy.blksize_enabled) return std::nullopt;
-    // A value too large for uint64 is as "large" as any other: clamp rather than refuse (C16).
-    const bool all_digits = !text.empty() && text.size() <= 64 &&
-                            std::all_of(text.begin(), text.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
-    if (!all_digits) return std::nullopt;  // C17: "-1", "+512", "0x200", " 512", "5e2"
-    const auto value = wire::ParseDecimal(text, UINT64_MAX);
-    const std::uint64_t requested = value.value_or(UINT64_MAX);
+    const auto value = SaturatingDecimal(text);
+    if (!value) return std::nullopt;
+    const std::uint64_t requested = *value;
     if (requested < kBlksizeMin) return std::nullopt;  // C16: 0..7 omitted
     const std::uint64_t limit = std::min<std::uint64_t>(policy.blksize_max, kBlksizeMax);
     const std::uint64_t chosen = std::min(requested, limit);  // C16: clamp, never wrap
@@ -203,7 +209,7 @@ tl::expected<TransferOptions, ErrorCode> AcceptOack(const OptionList& requested,
   for (const Option& option : oack.items()) {
     const Option* asked = requested.Find(option.name);
     if (asked == nullptr) return refuse;  // RFC 2347, H66: an option we did not request
-    const auto asked_value = wire::ParseDecimal(asked->value, UINT64_MAX);
+    const auto asked_value = SaturatingDecimal(asked->value);
     if (Is(option, kBlksize)) {
       const auto value = wire::ParseDecimal(option.value, kBlksizeMax);
       // H65: larger than asked is refused (curl, U-Boot); smaller but valid is taken.
