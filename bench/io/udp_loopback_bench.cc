@@ -4,11 +4,11 @@
 // every batch, so both ends' costs are in the figure and the receive buffer never overflows.
 // Loopback only (127.0.0.1). Also the cost of re-arming one timer among many (TimerQueue), the
 // per-ACK operation of a server with thousands of transfers.
-#include <benchmark/benchmark.h>
-
 #include <cstddef>
 #include <cstdlib>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "io/datagram_batch.h"
 #include "io/timer_queue.h"
@@ -85,8 +85,12 @@ void SendBatches(benchmark::State& state, bool use_gso) {
   Finish(state, sent, received);
 }
 
-void BM_Sendmmsg32(benchmark::State& state) { SendBatches(state, false); }
-void BM_Gso32(benchmark::State& state) { SendBatches(state, true); }
+void BM_Sendmmsg32(benchmark::State& state) {
+  SendBatches(state, false);
+}
+void BM_Gso32(benchmark::State& state) {
+  SendBatches(state, true);
+}
 
 class NoopTimer final : public TimerHandler {
  public:

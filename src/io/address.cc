@@ -1,12 +1,13 @@
 // Parsing, formatting and comparison of socket addresses (see address.h). Numeric only: the
-// conversions are inet_pton/inet_ntop and if_nametoindex/if_indextoname, nothing that resolves names.
+// conversions are inet_pton/inet_ntop and if_nametoindex/if_indextoname, nothing that resolves
+// names.
 #include "io/address.h"
-
-#include <arpa/inet.h>
-#include <net/if.h>
 
 #include <charconv>
 #include <cstring>
+
+#include <arpa/inet.h>
+#include <net/if.h>
 
 namespace stampede::io {
 namespace {
@@ -57,7 +58,9 @@ tl::expected<Address, Error> ParseV6(std::string_view whole, std::string_view ho
   return Address::Ipv6(a, port, scope_id);
 }
 
-bool V6IsV4Mapped(const in6_addr& a) { return IN6_IS_ADDR_V4MAPPED(&a); }
+bool V6IsV4Mapped(const in6_addr& a) {
+  return IN6_IS_ADDR_V4MAPPED(&a);
+}
 
 std::uint32_t MappedV4HostOrder(const in6_addr& a) {
   std::uint32_t net = 0;
@@ -124,100 +127,107 @@ Address Address::Ipv6(const in6_addr& address, std::uint16_t port, std::uint32_t
 }
 
 std::uint16_t Address::port() const {
-  if (is_v4()) return ntohs(v4().sin_port);
-  if (is_v6()) return ntohs(v6().sin6_port);
+  if (IsV4()) return ntohs(AsSockaddrIn().sin_port);
+  if (IsV6()) return ntohs(AsSockaddrIn6().sin6_port);
   return 0;
 }
 
 void Address::set_port(std::uint16_t port) {
-  if (is_v4()) reinterpret_cast<sockaddr_in*>(&storage_)->sin_port = htons(port);
-  if (is_v6()) reinterpret_cast<sockaddr_in6*>(&storage_)->sin6_port = htons(port);
+  if (IsV4()) reinterpret_cast<sockaddr_in*>(&storage_)->sin_port = htons(port);
+  if (IsV6()) reinterpret_cast<sockaddr_in6*>(&storage_)->sin6_port = htons(port);
 }
 
-std::uint32_t Address::scope_id() const { return is_v6() ? v6().sin6_scope_id : 0; }
+std::uint32_t Address::scope_id() const {
+  return IsV6() ? AsSockaddrIn6().sin6_scope_id : 0;
+}
 
 socklen_t Address::sockaddr_length() const {
-  if (is_v4()) return sizeof(sockaddr_in);
-  if (is_v6()) return sizeof(sockaddr_in6);
+  if (IsV4()) return sizeof(sockaddr_in);
+  if (IsV6()) return sizeof(sockaddr_in6);
   return 0;
 }
 
 bool Address::IsUnspecified() const {
-  if (is_v4()) return v4().sin_addr.s_addr == htonl(INADDR_ANY);
-  if (is_v6()) return IN6_IS_ADDR_UNSPECIFIED(&v6().sin6_addr);
+  if (IsV4()) return AsSockaddrIn().sin_addr.s_addr == htonl(INADDR_ANY);
+  if (IsV6()) return IN6_IS_ADDR_UNSPECIFIED(&AsSockaddrIn6().sin6_addr);
   return false;
 }
 
 bool Address::IsLoopback() const {
   const Address a = Unmapped();
-  if (a.is_v4()) return (ntohl(a.v4().sin_addr.s_addr) >> 24) == 127;
-  if (a.is_v6()) return IN6_IS_ADDR_LOOPBACK(&a.v6().sin6_addr);
+  if (a.IsV4()) return (ntohl(a.AsSockaddrIn().sin_addr.s_addr) >> 24) == 127;
+  if (a.IsV6()) return IN6_IS_ADDR_LOOPBACK(&a.AsSockaddrIn6().sin6_addr);
   return false;
 }
 
 bool Address::IsMulticast() const {
   const Address a = Unmapped();
-  if (a.is_v4()) return IN_MULTICAST(ntohl(a.v4().sin_addr.s_addr));
-  if (a.is_v6()) return IN6_IS_ADDR_MULTICAST(&a.v6().sin6_addr);
+  if (a.IsV4()) return IN_MULTICAST(ntohl(a.AsSockaddrIn().sin_addr.s_addr));
+  if (a.IsV6()) return IN6_IS_ADDR_MULTICAST(&a.AsSockaddrIn6().sin6_addr);
   return false;
 }
 
-bool Address::IsV4Mapped() const { return is_v6() && V6IsV4Mapped(v6().sin6_addr); }
+bool Address::IsV4Mapped() const {
+  return IsV6() && V6IsV4Mapped(AsSockaddrIn6().sin6_addr);
+}
 
 bool Address::IsLinkLocal() const {
   const Address a = Unmapped();
-  if (a.is_v4()) return (ntohl(a.v4().sin_addr.s_addr) >> 16) == 0xA9FE;
-  if (a.is_v6()) return IN6_IS_ADDR_LINKLOCAL(&a.v6().sin6_addr);
+  if (a.IsV4()) return (ntohl(a.AsSockaddrIn().sin_addr.s_addr) >> 16) == 0xA9FE;
+  if (a.IsV6()) return IN6_IS_ADDR_LINKLOCAL(&a.AsSockaddrIn6().sin6_addr);
   return false;
 }
 
 Address Address::Unmapped() const {
   if (!IsV4Mapped()) return *this;
-  return Ipv4(MappedV4HostOrder(v6().sin6_addr), port());
+  return Ipv4(MappedV4HostOrder(AsSockaddrIn6().sin6_addr), port());
 }
 
 Address Address::Mapped() const {
-  if (!is_v4()) return *this;
+  if (!IsV4()) return *this;
   in6_addr a{};
   a.s6_addr[10] = 0xff;
   a.s6_addr[11] = 0xff;
-  std::memcpy(&a.s6_addr[12], &v4().sin_addr.s_addr, 4);
+  std::memcpy(&a.s6_addr[12], &AsSockaddrIn().sin_addr.s_addr, 4);
   return Ipv6(a, port());
 }
 
 std::string Address::HostString() const {
   char buf[INET6_ADDRSTRLEN] = {};
-  if (is_v4()) {
-    inet_ntop(AF_INET, &v4().sin_addr, buf, sizeof(buf));
+  if (IsV4()) {
+    inet_ntop(AF_INET, &AsSockaddrIn().sin_addr, buf, sizeof(buf));
     return buf;
   }
-  if (!is_v6()) return "<unspecified>";
-  inet_ntop(AF_INET6, &v6().sin6_addr, buf, sizeof(buf));
+  if (!IsV6()) return "<unspecified>";
+  inet_ntop(AF_INET6, &AsSockaddrIn6().sin6_addr, buf, sizeof(buf));
   std::string out = buf;
-  if (v6().sin6_scope_id != 0) {
+  if (AsSockaddrIn6().sin6_scope_id != 0) {
     char name[IF_NAMESIZE] = {};
     out += '%';
-    out += if_indextoname(v6().sin6_scope_id, name) != nullptr
+    out += if_indextoname(AsSockaddrIn6().sin6_scope_id, name) != nullptr
                ? std::string(name)
-               : std::to_string(v6().sin6_scope_id);
+               : std::to_string(AsSockaddrIn6().sin6_scope_id);
   }
   return out;
 }
 
 std::string Address::ToString() const {
-  if (is_v4()) return HostString() + ":" + std::to_string(port());
-  if (is_v6()) return "[" + HostString() + "]:" + std::to_string(port());
+  if (IsV4()) return HostString() + ":" + std::to_string(port());
+  if (IsV6()) return "[" + HostString() + "]:" + std::to_string(port());
   return "<unspecified>";
 }
 
 bool operator==(const Address& a, const Address& b) {
   if (a.family() != b.family()) return false;
-  if (a.is_v4()) {
-    return a.v4().sin_port == b.v4().sin_port && a.v4().sin_addr.s_addr == b.v4().sin_addr.s_addr;
+  if (a.IsV4()) {
+    return a.AsSockaddrIn().sin_port == b.AsSockaddrIn().sin_port &&
+           a.AsSockaddrIn().sin_addr.s_addr == b.AsSockaddrIn().sin_addr.s_addr;
   }
-  if (a.is_v6()) {
-    return a.v6().sin6_port == b.v6().sin6_port && a.v6().sin6_scope_id == b.v6().sin6_scope_id &&
-           std::memcmp(&a.v6().sin6_addr, &b.v6().sin6_addr, sizeof(in6_addr)) == 0;
+  if (a.IsV6()) {
+    return a.AsSockaddrIn6().sin6_port == b.AsSockaddrIn6().sin6_port &&
+           a.AsSockaddrIn6().sin6_scope_id == b.AsSockaddrIn6().sin6_scope_id &&
+           std::memcmp(&a.AsSockaddrIn6().sin6_addr, &b.AsSockaddrIn6().sin6_addr,
+                       sizeof(in6_addr)) == 0;
   }
   return true;  // both empty
 }
@@ -231,13 +241,13 @@ std::size_t Address::Hash() const {
   };
   const sa_family_t f = family();
   mix(&f, sizeof(f));
-  if (is_v4()) {
-    mix(&v4().sin_port, sizeof(in_port_t));
-    mix(&v4().sin_addr, sizeof(in_addr));
-  } else if (is_v6()) {
-    mix(&v6().sin6_port, sizeof(in_port_t));
-    mix(&v6().sin6_addr, sizeof(in6_addr));
-    mix(&v6().sin6_scope_id, sizeof(std::uint32_t));
+  if (IsV4()) {
+    mix(&AsSockaddrIn().sin_port, sizeof(in_port_t));
+    mix(&AsSockaddrIn().sin_addr, sizeof(in_addr));
+  } else if (IsV6()) {
+    mix(&AsSockaddrIn6().sin6_port, sizeof(in_port_t));
+    mix(&AsSockaddrIn6().sin6_addr, sizeof(in6_addr));
+    mix(&AsSockaddrIn6().sin6_scope_id, sizeof(std::uint32_t));
   }
   return static_cast<std::size_t>(h);
 }

@@ -4,15 +4,14 @@
 // touches a socket.
 #pragma once
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <tl/expected.hpp>
 
 #include "io/error.h"
@@ -42,8 +41,8 @@ class Address {
   static Address Ipv6Loopback(std::uint16_t port) { return Ipv6(in6addr_loopback, port); }
 
   sa_family_t family() const { return storage_.ss_family; }
-  bool is_v4() const { return family() == AF_INET; }
-  bool is_v6() const { return family() == AF_INET6; }
+  bool IsV4() const { return family() == AF_INET; }
+  bool IsV6() const { return family() == AF_INET6; }
   bool empty() const { return family() == AF_UNSPEC; }
 
   std::uint16_t port() const;
@@ -56,8 +55,12 @@ class Address {
   socklen_t sockaddr_length() const;
   static constexpr socklen_t kStorageLength = sizeof(sockaddr_storage);
 
-  const sockaddr_in& v4() const { return *reinterpret_cast<const sockaddr_in*>(&storage_); }
-  const sockaddr_in6& v6() const { return *reinterpret_cast<const sockaddr_in6*>(&storage_); }
+  const sockaddr_in& AsSockaddrIn() const {
+    return *reinterpret_cast<const sockaddr_in*>(&storage_);
+  }
+  const sockaddr_in6& AsSockaddrIn6() const {
+    return *reinterpret_cast<const sockaddr_in6*>(&storage_);
+  }
 
   bool IsUnspecified() const;  // 0.0.0.0 or ::
   bool IsLoopback() const;     // 127/8, ::1, and their v4-mapped forms
@@ -66,7 +69,8 @@ class Address {
   bool IsLinkLocal() const;    // 169.254/16, fe80::/10
 
   // A v4-mapped IPv6 address as plain IPv4 (same port); any other address unchanged. A dual-stack
-  // socket reports IPv4 peers as ::ffff:a.b.c.d (ipv6(7)); comparing or logging wants the IPv4 form.
+  // socket reports IPv4 peers as ::ffff:a.b.c.d (ipv6(7)); comparing or logging wants the IPv4
+  // form.
   Address Unmapped() const;
   // The IPv4 address as v4-mapped IPv6 (same port), for sending from a dual-stack socket; IPv6
   // addresses unchanged.

@@ -2,11 +2,11 @@
 // broadcast_filter.h).
 #include "io/broadcast_filter.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
-
 #include <algorithm>
 #include <utility>
+
+#include <ifaddrs.h>
+#include <net/if.h>
 
 namespace stampede::io {
 
@@ -43,8 +43,8 @@ tl::expected<void, Error> BroadcastFilter::Refresh() {
 bool BroadcastFilter::IsBroadcastOrMulticast(const Address& destination) const {
   Address a = destination.Unmapped();
   if (a.IsMulticast()) return true;
-  if (!a.is_v4()) return false;
-  if (a.v4().sin_addr.s_addr == htonl(INADDR_BROADCAST)) return true;
+  if (!a.IsV4()) return false;
+  if (a.AsSockaddrIn().sin_addr.s_addr == htonl(INADDR_BROADCAST)) return true;
   a.set_port(0);
   return std::find(subnet_broadcasts_.begin(), subnet_broadcasts_.end(), a) !=
          subnet_broadcasts_.end();

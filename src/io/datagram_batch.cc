@@ -3,12 +3,12 @@
 // partial send the next call starts at the failed message, so its error is seen then.
 #include "io/datagram_batch.h"
 
-#include <netinet/in.h>
-#include <netinet/udp.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include "base/check.h"
 
@@ -23,7 +23,9 @@ constexpr std::size_t kGsoMaxBytes = 65507;
 // Errors with which the kernel refuses a GSO message as such (device without checksum offload:
 // EIO; segment larger than the device MTU: EINVAL; pre-4.18 kernel: ENOPROTOOPT); the datagrams
 // may still go out one by one.
-bool IsGsoRefusal(int e) { return e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EMSGSIZE; }
+bool IsGsoRefusal(int e) {
+  return e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EMSGSIZE;
+}
 
 constexpr int kRecvAttempts = 4;  // bounded retries after EINTR / stale ECONNREFUSED
 
@@ -248,8 +250,8 @@ TxReport TxBatch::Flush(const UdpSocket& socket) {
   std::size_t m = BuildMessages(socket, 0, 0);
   std::size_t pos = 0;
   while (pos < m) {
-    const int r = sendmmsg(socket.fd(), &messages_[pos], static_cast<unsigned>(m - pos),
-                           MSG_DONTWAIT);
+    const int r =
+        sendmmsg(socket.fd(), &messages_[pos], static_cast<unsigned>(m - pos), MSG_DONTWAIT);
     ++report.syscalls;
     if (r > 0) {
       for (std::size_t k = pos; k < pos + static_cast<std::size_t>(r); ++k) {

@@ -9,12 +9,12 @@
 // (udp(7) UDP_SEGMENT) and falls back to plain datagrams where the kernel or device refuses.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include "io/address.h"
 #include "io/error_counts.h"
@@ -73,12 +73,12 @@ class RxBatch {
 enum class SendOutcome : std::uint8_t { kPending, kSent, kLost };
 
 struct TxReport {
-  std::size_t sent = 0;          // datagrams the kernel accepted
-  std::size_t lost = 0;          // datagrams dropped; see `errors` for why
-  std::size_t syscalls = 0;      // sendmmsg calls made
-  std::size_t gso_messages = 0;  // messages that carried several datagrams as one GSO send
-  std::size_t gso_fallbacks = 0; // GSO messages refused by the kernel and resent as datagrams
-  IoErrorCounts errors;          // per datagram
+  std::size_t sent = 0;           // datagrams the kernel accepted
+  std::size_t lost = 0;           // datagrams dropped; see `errors` for why
+  std::size_t syscalls = 0;       // sendmmsg calls made
+  std::size_t gso_messages = 0;   // messages that carried several datagrams as one GSO send
+  std::size_t gso_fallbacks = 0;  // GSO messages refused by the kernel and resent as datagrams
+  IoErrorCounts errors;           // per datagram
 };
 
 class TxBatch {
@@ -133,13 +133,13 @@ class TxBatch {
   bool use_gso_;
   bool gso_refused_ = false;
   std::vector<std::byte> buffer_;
-  std::vector<iovec> iovecs_;       // per slot
-  std::vector<Address> peers_;      // per slot
-  std::vector<PacketInfo> from_;    // per slot; empty local means "any source"
-  std::vector<std::uint64_t> tags_; // per slot
+  std::vector<iovec> iovecs_;        // per slot
+  std::vector<Address> peers_;       // per slot
+  std::vector<PacketInfo> from_;     // per slot; empty local means "any source"
+  std::vector<std::uint64_t> tags_;  // per slot
   std::vector<SendOutcome> outcomes_;
   std::vector<int> errnos_;
-  std::vector<mmsghdr> messages_;   // per message (at most one per slot)
+  std::vector<mmsghdr> messages_;  // per message (at most one per slot)
   std::vector<ControlSpace> control_;
   std::vector<std::size_t> message_first_slot_;
   std::vector<std::size_t> message_slot_count_;

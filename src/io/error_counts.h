@@ -24,15 +24,11 @@ constexpr IoErrorKind ClassifyErrno(int errno_value) {
     case EWOULDBLOCK:
 #endif
       return IoErrorKind::kWouldBlock;
-    case ENOBUFS:
-      return IoErrorKind::kNoBuffers;
+    case ENOBUFS: return IoErrorKind::kNoBuffers;
     case EPERM:
-    case EACCES:
-      return IoErrorKind::kPermission;
-    case ECONNREFUSED:
-      return IoErrorKind::kConnectionRefused;
-    default:
-      return IoErrorKind::kOther;
+    case EACCES: return IoErrorKind::kPermission;
+    case ECONNREFUSED: return IoErrorKind::kConnectionRefused;
+    default: return IoErrorKind::kOther;
   }
 }
 
@@ -53,18 +49,10 @@ struct IoErrorCounts {
 
   void Add(int errno_value, std::uint64_t n = 1) {
     switch (ClassifyErrno(errno_value)) {
-      case IoErrorKind::kWouldBlock:
-        would_block += n;
-        return;
-      case IoErrorKind::kNoBuffers:
-        no_buffers += n;
-        return;
-      case IoErrorKind::kPermission:
-        permission += n;
-        return;
-      case IoErrorKind::kConnectionRefused:
-        connection_refused += n;
-        return;
+      case IoErrorKind::kWouldBlock: would_block += n; return;
+      case IoErrorKind::kNoBuffers: no_buffers += n; return;
+      case IoErrorKind::kPermission: permission += n; return;
+      case IoErrorKind::kConnectionRefused: connection_refused += n; return;
       case IoErrorKind::kOther:
         other += n;
         last_other_errno = errno_value;

@@ -3,13 +3,13 @@
 // removed (and perhaps re-added) in the same wake-up is recognised as stale and dropped.
 #include "io/event_loop.h"
 
+#include <cerrno>
+#include <ctime>
+
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <ctime>
 
 #include "base/check.h"
 #include "io/clock.h"
@@ -206,7 +206,8 @@ void EventLoop::DrainSignalFd(Instant now) {
   for (std::size_t i = 0; i < kSignalsPerWake; ++i) {
     if (read(signal_fd_, &info, sizeof(info)) != static_cast<ssize_t>(sizeof(info))) return;
     ++signals_this_wake_;
-    if (signal_handler_ != nullptr) signal_handler_->OnSignal(static_cast<int>(info.ssi_signo), now);
+    if (signal_handler_ != nullptr)
+      signal_handler_->OnSignal(static_cast<int>(info.ssi_signo), now);
   }
 }
 

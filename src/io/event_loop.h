@@ -1,12 +1,10 @@
 // The epoll event loop: file descriptors with handler objects (no std::function per packet), a
 // timer queue keyed by Instant, bounded work per wake-up (ready events, packets per event, timers),
-// a Stop() that is safe from a signal handler or another thread (eventfd), and SIGTERM/SIGHUP/SIGINT
-// delivered as ordinary events through signalfd. Single-threaded: apart from Stop(), every method
-// must be called from the thread that runs the loop. It knows nothing about TFTP or sockets'
-// contents; handlers do the reading and writing.
+// a Stop() that is safe from a signal handler or another thread (eventfd), and
+// SIGTERM/SIGHUP/SIGINT delivered as ordinary events through signalfd. Single-threaded: apart from
+// Stop(), every method must be called from the thread that runs the loop. It knows nothing about
+// TFTP or sockets' contents; handlers do the reading and writing.
 #pragma once
-
-#include <sys/epoll.h>
 
 #include <atomic>
 #include <cstddef>
@@ -15,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include <sys/epoll.h>
 #include <tl/expected.hpp>
 
 #include "base/time.h"
@@ -63,7 +62,8 @@ class EventLoop {
  public:
   static constexpr Duration kForever = Duration::max();
 
-  static tl::expected<std::unique_ptr<EventLoop>, Error> Create(const EventLoopOptions& options = {});
+  static tl::expected<std::unique_ptr<EventLoop>, Error> Create(
+      const EventLoopOptions& options = {});
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;

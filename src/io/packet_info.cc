@@ -1,9 +1,9 @@
 // IP_PKTINFO / IPV6_PKTINFO control messages (see packet_info.h; ip(7), ipv6(7)).
 #include "io/packet_info.h"
 
-#include <netinet/in.h>
-
 #include <cstring>
+
+#include <netinet/in.h>
 
 namespace stampede::io {
 
@@ -34,26 +34,26 @@ std::size_t EncodePacketInfo(const PacketInfo& from, const Address& to,
                              std::span<std::byte> control) {
   if (!from.valid() || from.local.IsUnspecified()) return 0;
   const Address source = from.local.Unmapped();
-  const bool to_v4 = to.is_v4() || to.IsV4Mapped();
+  const bool to_v4 = to.IsV4() || to.IsV4Mapped();
   msghdr m{};
   m.msg_control = control.data();
   m.msg_controllen = control.size();
   cmsghdr* c = CMSG_FIRSTHDR(&m);
   if (c == nullptr) return 0;
-  if (to_v4 && source.is_v4()) {
+  if (to_v4 && source.IsV4()) {
     if (control.size() < CMSG_SPACE(sizeof(in_pktinfo))) return 0;
     in_pktinfo pi{};
-    pi.ipi_spec_dst = source.v4().sin_addr;
+    pi.ipi_spec_dst = source.AsSockaddrIn().sin_addr;
     c->cmsg_level = IPPROTO_IP;
     c->cmsg_type = IP_PKTINFO;
     c->cmsg_len = CMSG_LEN(sizeof(pi));
     std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
     return CMSG_SPACE(sizeof(pi));
   }
-  if (!to_v4 && source.is_v6()) {
+  if (!to_v4 && source.IsV6()) {
     if (control.size() < CMSG_SPACE(sizeof(in6_pktinfo))) return 0;
     in6_pktinfo pi{};
-    pi.ipi6_addr = source.v6().sin6_addr;
+    pi.ipi6_addr = source.AsSockaddrIn6().sin6_addr;
     pi.ipi6_ifindex = from.interface_index;
     c->cmsg_level = IPPROTO_IPV6;
     c->cmsg_type = IPV6_PKTINFO;

@@ -4,11 +4,11 @@
 // sockets that enable the options live in udp_socket.h.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <span>
+
+#include <sys/socket.h>
 
 #include "io/address.h"
 

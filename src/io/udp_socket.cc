@@ -2,21 +2,23 @@
 // socket(7) and udp(7).
 #include "io/udp_socket.h"
 
+#include <cerrno>
+#include <string>
+#include <utility>
+
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <string>
-#include <utility>
 
 #include "base/check.h"
 
 namespace stampede::io {
 namespace {
 
-const char* FamilyName(sa_family_t family) { return family == AF_INET6 ? "AF_INET6" : "AF_INET"; }
+const char* FamilyName(sa_family_t family) {
+  return family == AF_INET6 ? "AF_INET6" : "AF_INET";
+}
 
 tl::expected<void, Error> SetInt(int fd, int level, int name, int value, const char* what) {
   if (setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
@@ -34,8 +36,8 @@ int GetInt(int fd, int level, int name) {
 
 // Sets one buffer size, trying the privileged FORCE variant first. Returns whether it was forced.
 bool SetBuffer(int fd, int force_name, int name, std::size_t bytes, bool try_force) {
-  const int value = bytes > static_cast<std::size_t>(INT32_MAX / 2) ? INT32_MAX / 2
-                                                                     : static_cast<int>(bytes);
+  const int value =
+      bytes > static_cast<std::size_t>(INT32_MAX / 2) ? INT32_MAX / 2 : static_cast<int>(bytes);
   if (try_force && setsockopt(fd, SOL_SOCKET, force_name, &value, sizeof(value)) == 0) return true;
   // Failure here (it does not fail for sizes, it caps them) is visible in the granted size.
   setsockopt(fd, SOL_SOCKET, name, &value, sizeof(value));
@@ -94,8 +96,8 @@ tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options) {
         !ok) {
       return ok;
     }
-    if (auto ok = SetInt(fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT,
-                         "IPV6_MTU_DISCOVER");
+    if (auto ok =
+            SetInt(fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT, "IPV6_MTU_DISCOVER");
         !ok) {
       return ok;
     }
@@ -130,8 +132,8 @@ tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options) {
                                         options.receive_buffer_bytes, options.force_buffers);
   }
   if (options.send_buffer_bytes > 0) {
-    buffers_.send_forced = SetBuffer(fd_, SO_SNDBUFFORCE, SO_SNDBUF, options.send_buffer_bytes,
-                                     options.force_buffers);
+    buffers_.send_forced =
+        SetBuffer(fd_, SO_SNDBUFFORCE, SO_SNDBUF, options.send_buffer_bytes, options.force_buffers);
   }
   buffers_.receive_granted_bytes = GrantedBytes(fd_, SO_RCVBUF);
   buffers_.send_granted_bytes = GrantedBytes(fd_, SO_SNDBUF);
@@ -151,8 +153,8 @@ tl::expected<void, Error> UdpSocket::ReadLocalAddress() {
 }
 
 tl::expected<UdpSocket, Error> UdpSocket::Open(const Address& local, const SocketOptions& options) {
-  STAMPEDE_CHECK(local.is_v4() || local.is_v6());
-  const bool may_fall_back = options.ipv4_fallback && local.is_v6() && local.IsUnspecified();
+  STAMPEDE_CHECK(local.IsV4() || local.IsV6());
+  const bool may_fall_back = options.ipv4_fallback && local.IsV6() && local.IsUnspecified();
   auto s = OpenUnbound(local.family(), options);
   if (!s && may_fall_back && IsIpv6Unavailable(s.error().errno_value)) {
     auto v4 = Open(Address::Ipv4Any(local.port()), options);
@@ -173,7 +175,8 @@ tl::expected<UdpSocket, Error> UdpSocket::Open(const Address& local, const Socke
   return s;
 }
 
-tl::expected<UdpSocket, Error> UdpSocket::OpenAny(std::uint16_t port, const SocketOptions& options) {
+tl::expected<UdpSocket, Error> UdpSocket::OpenAny(std::uint16_t port,
+                                                  const SocketOptions& options) {
   SocketOptions o = options;
   o.v6_only = false;
   o.ipv4_fallback = true;
@@ -185,7 +188,7 @@ tl::expected<UdpSocket, Error> UdpSocket::BindInRange(const Address& local,
                                                       std::uint16_t last_port,
                                                       std::uint32_t start_offset,
                                                       const SocketOptions& options) {
-  STAMPEDE_CHECK(local.is_v4() || local.is_v6());
+  STAMPEDE_CHECK(local.IsV4() || local.IsV6());
   STAMPEDE_CHECK(first_port > 0 && first_port <= last_port);
   auto s = OpenUnbound(local.family(), options);
   if (!s) return s;
@@ -210,14 +213,13 @@ tl::expected<UdpSocket, Error> UdpSocket::BindInRange(const Address& local,
 }
 
 Address UdpSocket::ForSending(const Address& to) const {
-  if (family_ == AF_INET6 && to.is_v4()) return to.Mapped();
+  if (family_ == AF_INET6 && to.IsV4()) return to.Mapped();
   if (family_ == AF_INET && to.IsV4Mapped()) return to.Unmapped();
   return to;
 }
 
 tl::expected<void, PacketError> UdpSocket::SendTo(std::span<const std::byte> payload,
-                                                  const Address& to,
-                                                  const PacketInfo* from) const {
+                                                  const Address& to, const PacketInfo* from) const {
   const Address dest = ForSending(to);
   iovec iov{const_cast<std::byte*>(payload.data()), payload.size()};
   alignas(cmsghdr) std::byte control[kSendControlBytes];

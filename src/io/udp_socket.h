@@ -22,7 +22,8 @@ namespace stampede::io {
 struct SocketOptions {
   std::size_t receive_buffer_bytes = 4u << 20;  // 0 leaves the kernel default
   std::size_t send_buffer_bytes = 4u << 20;
-  bool force_buffers = true;  // try SO_RCVBUFFORCE/SO_SNDBUFFORCE (CAP_NET_ADMIN) before the capped call
+  bool force_buffers =
+      true;  // try SO_RCVBUFFORCE/SO_SNDBUFFORCE (CAP_NET_ADMIN) before the capped call
   bool packet_info = true;    // IP_PKTINFO and IPV6_RECVPKTINFO
   bool free_bind = true;      // IP_FREEBIND: an address that is not up yet is not fatal
   bool v6_only = false;       // IPV6_V6ONLY; off makes [::] accept IPv4 too (ipv6(7))
@@ -61,10 +62,12 @@ class UdpSocket {
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   // Opens and binds to `local` (port 0 picks an ephemeral port). For `[::]` with ipv4_fallback,
-  // an IPv6-less host gets a 0.0.0.0 socket instead (see fell_back_to_ipv4()).
-  static tl::expected<UdpSocket, Error> Open(const Address& local, const SocketOptions& options = {});
+  // an IPv6-less host gets a 0.0.0.0 socket instead (see FellBackToIpv4()).
+  static tl::expected<UdpSocket, Error> Open(const Address& local,
+                                             const SocketOptions& options = {});
   // `[::]:port` dual-stack, or 0.0.0.0:port where IPv6 is unavailable.
-  static tl::expected<UdpSocket, Error> OpenAny(std::uint16_t port, const SocketOptions& options = {});
+  static tl::expected<UdpSocket, Error> OpenAny(std::uint16_t port,
+                                                const SocketOptions& options = {});
   // Binds `local`'s address to the first free port of [first_port, last_port], trying from
   // first_port + start_offset % range and wrapping, so concurrent transfers spread over the range.
   // Every port taken gives EADDRINUSE with the range in the context.
@@ -79,7 +82,7 @@ class UdpSocket {
   sa_family_t family() const { return family_; }
   const Address& local_address() const { return local_; }
   const BufferReport& buffer_report() const { return buffers_; }
-  bool fell_back_to_ipv4() const { return fell_back_to_ipv4_; }
+  bool FellBackToIpv4() const { return fell_back_to_ipv4_; }
   // The kernel knows UDP_SEGMENT (Linux 4.18). A device may still refuse a GSO send (EIO); the
   // batch sender then falls back (io/datagram_batch.h).
   bool gso_supported() const { return gso_supported_; }
@@ -96,7 +99,8 @@ class UdpSocket {
                                                      PacketInfo* arrival = nullptr) const;
 
  private:
-  static tl::expected<UdpSocket, Error> OpenUnbound(sa_family_t family, const SocketOptions& options);
+  static tl::expected<UdpSocket, Error> OpenUnbound(sa_family_t family,
+                                                    const SocketOptions& options);
   tl::expected<void, Error> Configure(const SocketOptions& options);
   tl::expected<void, Error> ReadLocalAddress();
 

@@ -1,12 +1,11 @@
 // Address parse/format tables (valid and invalid input), equality, hashing and classification.
 #include "io/address.h"
 
-#include <net/if.h>
-
 #include <string>
 #include <unordered_set>
 
 #include <gtest/gtest.h>
+#include <net/if.h>
 
 namespace stampede::io {
 namespace {
@@ -54,11 +53,31 @@ TEST(AddressTest, NumericScopeIsAnInterfaceIndex) {
 
 TEST(AddressTest, RejectsInvalidInput) {
   const char* cases[] = {
-      "",          "1.2.3",         "1.2.3.4.5",       "256.0.0.1",         "127.0.0.1:",
-      "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:+69", "127.0.0.1: 69",   "127.0.0.1:0x45",
-      "127.0.0.1:6 9",   "[::1",         "[::1]x",        "[::1]:",          "[::1]:99999",
-      "[1.2.3.4]:69",    "[fe80::1%]:69", "localhost:69", "localhost",       "::1::2",
-      " 127.0.0.1",      "127.0.0.1 ",   "[]:69",         "[::1]]:69",       "127.0.0.1:69:70",
+      "",
+      "1.2.3",
+      "1.2.3.4.5",
+      "256.0.0.1",
+      "127.0.0.1:",
+      "127.0.0.1:65536",
+      "127.0.0.1:-1",
+      "127.0.0.1:+69",
+      "127.0.0.1: 69",
+      "127.0.0.1:0x45",
+      "127.0.0.1:6 9",
+      "[::1",
+      "[::1]x",
+      "[::1]:",
+      "[::1]:99999",
+      "[1.2.3.4]:69",
+      "[fe80::1%]:69",
+      "localhost:69",
+      "localhost",
+      "::1::2",
+      " 127.0.0.1",
+      "127.0.0.1 ",
+      "[]:69",
+      "[::1]]:69",
+      "127.0.0.1:69:70",
       "1.2.3.4:99999999999999999999",
   };
   for (const char* text : cases) {
@@ -118,7 +137,7 @@ TEST(AddressTest, FromSockaddrRejectsShortOrForeign) {
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
   EXPECT_TRUE(Address::FromSockaddr(reinterpret_cast<sockaddr*>(&sin), 4).empty());
-  EXPECT_TRUE(Address::FromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin)).is_v4());
+  EXPECT_TRUE(Address::FromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin)).IsV4());
   sockaddr_storage unix_like{};
   unix_like.ss_family = AF_UNIX;
   EXPECT_TRUE(

@@ -7,7 +7,9 @@
 namespace stampede::io {
 namespace {
 
-Address A(const char* text) { return *Address::Parse(text, 69); }
+Address A(const char* text) {
+  return *Address::Parse(text, 69);
+}
 
 TEST(BroadcastFilterTest, RecognisesBroadcastAndMulticast) {
   const BroadcastFilter f({A("192.0.2.255:1234")});
@@ -29,7 +31,7 @@ TEST(BroadcastFilterTest, LoadsInterfaceBroadcasts) {
   auto f = BroadcastFilter::Load();
   ASSERT_TRUE(f.has_value()) << f.error().ToString();
   for (const Address& b : f->subnet_broadcasts()) {
-    EXPECT_TRUE(b.is_v4());
+    EXPECT_TRUE(b.IsV4());
     EXPECT_TRUE(f->IsBroadcastOrMulticast(b)) << b.ToString();
   }
   EXPECT_FALSE(f->IsBroadcastOrMulticast(A("127.0.0.1")));

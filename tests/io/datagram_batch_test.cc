@@ -4,13 +4,12 @@
 // datagrams of the right sizes.
 #include "io/datagram_batch.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "io/clock.h"
 #include "io_testing.h"
@@ -128,7 +127,8 @@ TEST(DatagramBatchTest, ManyDatagramsPerSendmmsg) {
       EXPECT_EQ(r.lost, 0u);
       // Drain as we go so the receive buffer never overflows.
       while (rx.Receive(b, 64).received > 0) {
-        for (const RxDatagram& d : rx.datagrams()) got.payloads.emplace_back(d.payload.begin(), d.payload.end());
+        for (const RxDatagram& d : rx.datagrams())
+          got.payloads.emplace_back(d.payload.begin(), d.payload.end());
       }
     }
   }

@@ -2,16 +2,15 @@
 // eventfd (same thread, timer, other thread) and signals through signalfd. Every wait is bounded.
 #include "io/event_loop.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <array>
 #include <chrono>
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "io/clock.h"
 

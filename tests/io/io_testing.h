@@ -2,12 +2,12 @@
 // socket to become readable. Loopback only.
 #pragma once
 
-#include <poll.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include <poll.h>
 
 #include "io/udp_socket.h"
 

@@ -13,7 +13,9 @@
 namespace stampede::io {
 namespace {
 
-Instant At(std::int64_t ms) { return kInstantZero + std::chrono::milliseconds(ms); }
+Instant At(std::int64_t ms) {
+  return kInstantZero + std::chrono::milliseconds(ms);
+}
 
 class Recorder final : public TimerHandler {
  public:
@@ -52,7 +54,7 @@ TEST(TimerQueueTest, CancelAndRearm) {
   q.Arm(c, At(30));
   EXPECT_TRUE(q.Disarm(b));
   EXPECT_FALSE(q.IsArmed(b));
-  EXPECT_TRUE(q.Arm(c, At(5)));  // earlier
+  EXPECT_TRUE(q.Arm(c, At(5)));   // earlier
   EXPECT_TRUE(q.Arm(a, At(40)));  // later
   EXPECT_EQ(q.deadline(c), At(5));
   EXPECT_EQ(q.RunExpired(At(39), 10), 1u);
@@ -136,16 +138,12 @@ TEST(TimerQueueTest, ThousandsOfTimers) {
   for (int i = 0; i < kTimers; ++i) {
     const TimerId id = ids[static_cast<std::size_t>(i)];
     switch (i % 3) {
-      case 0:
-        q.Disarm(id);
-        break;
+      case 0: q.Disarm(id); break;
       case 1:
         q.Arm(id, At(deadline(rng)));
         expected[id.slot] = q.deadline(id);
         break;
-      default:
-        expected[id.slot] = q.deadline(id);
-        break;
+      default: expected[id.slot] = q.deadline(id); break;
     }
   }
   EXPECT_EQ(q.armed_count(), expected.size());

@@ -3,14 +3,13 @@
 // exhaustion, and error context.
 #include "io/udp_socket.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <set>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <unistd.h>
 
 #include "io_testing.h"
 
@@ -29,7 +28,9 @@ UdpSocket OpenOrDie(const char* text, const SocketOptions& options = {}) {
 
 // A private range for this process, below the ephemeral range (32768+) so kernel-chosen ports of
 // concurrent tests do not wander into it.
-std::uint16_t RangeBase() { return static_cast<std::uint16_t>(20000 + (getpid() % 1000) * 8); }
+std::uint16_t RangeBase() {
+  return static_cast<std::uint16_t>(20000 + (getpid() % 1000) * 8);
+}
 
 TEST(UdpSocketTest, OpensNonBlockingCloseOnExecWithDfOff) {
   UdpSocket s = OpenOrDie("127.0.0.1:0");
@@ -84,14 +85,14 @@ TEST(UdpSocketTest, ReplyLeavesFromArrivalAddress) {
   ASSERT_TRUE(client.ReceiveFrom(buf, &from1));
   ASSERT_TRUE(WaitReadable(client.fd()));
   ASSERT_TRUE(client.ReceiveFrom(buf, &from2));
-  EXPECT_EQ(from1, target);  // 127.0.0.2: the arrival address
+  EXPECT_EQ(from1, target);                    // 127.0.0.2: the arrival address
   EXPECT_EQ(from2.HostString(), "127.0.0.1");  // the kernel's own choice differs
 }
 
 TEST(UdpSocketTest, DualStackAnyServesIpv4) {
   auto any = UdpSocket::OpenAny(0);
   ASSERT_TRUE(any.has_value()) << any.error().ToString();
-  if (any->fell_back_to_ipv4()) GTEST_SKIP() << "IPv6 unavailable: [::] fell back to 0.0.0.0";
+  if (any->FellBackToIpv4()) GTEST_SKIP() << "IPv6 unavailable: [::] fell back to 0.0.0.0";
   EXPECT_EQ(any->family(), AF_INET6);
   UdpSocket client = OpenOrDie("127.0.0.1:0");
   const Address target = Address::Ipv4Loopback(any->local_address().port());
@@ -236,7 +237,7 @@ TEST(UdpSocketTest, MoveTransfersOwnership) {
   UdpSocket a = OpenOrDie("127.0.0.1:0");
   const int fd = a.fd();
   UdpSocket b = std::move(a);
-  EXPECT_FALSE(a.is_open());
+  EXPECT_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move): the moved-from state is tested
   EXPECT_EQ(b.fd(), fd);
   b.Close();
   EXPECT_FALSE(b.is_open());
