@@ -1,0 +1,67 @@
+// Everything the server daemon can be told, in one value. The command line (`stampede serve`), the
+// TOML config file and SIGHUP reloads all produce a ServerConfig; the server never reads flags or
+// files itself. Defaults here are the documented defaults (docs/server.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/path_resolver.h"
+#include "server/upload_manager.h"
+#include "transfer/negotiation.h"
+#include "transfer/rtt_estimator.h"
+
+namespace stampede::server {
+
+enum class AddressFamilies : std::uint8_t { kBoth, kIpv4Only, kIpv6Only };
+
+struct PortRange {
+  std::uint16_t low = 0;  // 0..0: let the kernel choose an ephemeral port per transfer
+  std::uint16_t high = 0;
+};
+
+// Per-client workarounds for peers that break the RFCs in known ways.
+struct QuirkPolicy {
+  // curl 7.88 refuses an OACK carrying `tsize 0`, so it cannot fetch an empty file from a server that
+  // honours tsize. When set, tsize is left out of the OACK for empty files.
+  bool omit_tsize_for_empty_files = true;
+};
+
+struct ServerConfig {
+  // Files. `root` is served read-only unless uploads are enabled.
+  std::string root = ".";
+  PathResolverOptions paths;
+  std::optional<std::string> remap_file;  // tftp-hpa style rules, docs/remap.md
+
+  // Uploads (WRQ). Refused with ERROR 2 unless `uploads_enabled`; see UploadPolicy for create and
+  // overwrite rules. tftpd-hpa's -c implies uploads_enabled and upload.create.
+  bool uploads_enabled = false;
+  UploadPolicy upload;
+
+  // Sockets. Each entry is "ADDR:PORT", "[V6ADDR]:PORT" or "ADDR" (port 69).
+  std::vector<std::string> listen = {"[::]:69"};
+  AddressFamilies families = AddressFamilies::kBoth;
+  PortRange port_range;        // per-transfer TIDs (RFC 1350); unused in single-port mode
+  bool single_port = false;    // serve every transfer from the listening port (NAT, Kubernetes)
+  std::uint32_t socket_buffer_bytes = 4 * 1024 * 1024;
+
+  // Protocol.
+  transfer::OptionPolicy options;
+  transfer::RetransmitPolicy retransmit;
+  QuirkPolicy quirks;
+
+  // Limits.
+  std::uint32_t sessions_max = 10000;
+  std::uint32_t sessions_per_client_max = 64;
+  bool drop_privileged_source_ports = true;  // PROTOCOL G61: source port < 1024 dropped
+  bool ignore_broadcast_requests = true;     // RFC 1123 §4.2.3.5, PROTOCOL G62
+
+  // Process.
+  std::optional<std::string> user;  // drop to this user after binding
+  int verbosity = 0;                // 0: one line per finished transfer; 1+: more detail
+  Duration shutdown_grace = std::chrono::seconds(10);  // SIGTERM: finish transfers up to this long
+};
+
+}  // namespace stampede::server
