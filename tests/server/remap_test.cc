@@ -217,6 +217,30 @@ TEST(RemapLoad, FileErrorsNameThePathAndLine) {
   EXPECT_FALSE(RemapRules::LoadFile(tmp / "good", limits).has_value());
 }
 
+// The examples of docs/remap.md, as written there.
+TEST(RemapDocs, ExamplesBehaveAsDocumented) {
+  const RemapRules windows = Rules("rg \\\\ /\nr ^(.*)$ \\L\\1\n");
+  EXPECT_EQ(Get(windows, "\\Boot\\BCD"), "/boot/bcd");
+  const RemapRules strip = Rules("rg \\\\ /\nr ^/+(.*)$ \\1\n");
+  EXPECT_EQ(Get(strip, "\\Boot\\BCD"), "Boot/BCD");
+  const RemapRules by_ip = Rules("Gre ^pxelinux\\.cfg/default$ hosts/\\i.cfg\n");
+  EXPECT_EQ(Get(by_ip, "pxelinux.cfg/default"), "hosts/192.0.2.91.cfg");
+  const RemapRules by_mac = Rules(
+      "Gre ^pxelinux\\.cfg/01-(([0-9a-f]{2}-){5}[0-9a-f]{2})$ hosts/\\1/pxelinux.cfg\n");
+  EXPECT_EQ(Get(by_mac, "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"),
+            "hosts/aa-bb-cc-dd-ee-ff/pxelinux.cfg");
+  const RemapRules deny = Rules(
+      "a ^private/ access\\ denied\\ for\\ \\i\n"
+      "P~a ^uploads/\n"
+      "ai \\.(key|pem)$\n");
+  EXPECT_EQ(deny.Apply("private/x", RequestKind::kGet, kClient).error().peer_message,
+            "access denied for 192.0.2.91");
+  EXPECT_FALSE(deny.Apply("other/x", RequestKind::kPut, kClient).has_value());
+  EXPECT_EQ(Get(deny, "other/x"), "other/x");
+  EXPECT_TRUE(deny.Apply("uploads/x", RequestKind::kPut, kClient).has_value());
+  EXPECT_FALSE(deny.Apply("a/HOST.PEM", RequestKind::kGet, kClient).has_value());
+}
+
 RC_GTEST_PROP(RemapApply, AlwaysTerminatesWithinBounds, (const std::string& name)) {
   RemapLimits limits;
   limits.result_max_bytes = 256;
