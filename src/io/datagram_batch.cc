@@ -29,6 +29,19 @@ bool IsGsoRefusal(int e) {
 
 constexpr int kRecvAttempts = 4;  // bounded retries after EINTR / stale ECONNREFUSED
 
+// The SO_RXQ_OVFL counter of a received message, if it carries one (the kernel adds it only once
+// the socket has dropped something).
+bool ReadDropCount(msghdr& message, std::uint32_t& drops) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+        c->cmsg_len >= CMSG_LEN(sizeof(std::uint32_t))) {
+      std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 RxBatch::RxBatch(std::size_t slots, std::size_t max_datagram_bytes)
@@ -89,8 +102,9 @@ RxReport RxBatch::Receive(const UdpSocket& socket, std::size_t budget) {
   report.drained = count_ < n;
   const std::uint16_t local_port = socket.local_address().port();
   for (std::size_t i = 0; i < count_; ++i) {
-    const msghdr& h = messages_[i].msg_hdr;
+    msghdr& h = messages_[i].msg_hdr;
     RxDatagram& d = datagrams_[i];
+    ReadDropCount(h, report.kernel_drops_total);
     d.truncated = (h.msg_flags & MSG_TRUNC) != 0;
     if (d.truncated) ++report.truncated;
     const std::size_t length = std::min<std::size_t>(messages_[i].msg_len, max_datagram_bytes_);

@@ -39,6 +39,10 @@ struct RxReport {
   std::size_t received = 0;
   std::size_t truncated = 0;
   bool drained = false;  // the socket had fewer datagrams than asked for (nothing left right now)
+  // socket(7) SO_RXQ_OVFL: the socket's cumulative count of datagrams dropped because its receive
+  // buffer was full, as carried by the newest datagram of this batch; 0 when none carried it
+  // (nothing dropped yet, or count_drops off). A rising value means SO_RCVBUF is too small.
+  std::uint32_t kernel_drops_total = 0;
   IoErrorCounts errors;  // ECONNREFUSED here is a stale ICMP error: skipped, counted, harmless
 };
 

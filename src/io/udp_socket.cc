@@ -122,6 +122,9 @@ tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options) {
   if (options.free_bind) {
     if (auto ok = v4_option(IP_FREEBIND, 1, "IP_FREEBIND"); !ok) return ok;
   }
+  if (options.count_drops) {
+    if (auto ok = SetInt(fd_, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL"); !ok) return ok;
+  }
   if (options.broadcast) {
     if (auto ok = SetInt(fd_, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST"); !ok) return ok;
   }

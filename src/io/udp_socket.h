@@ -28,6 +28,7 @@ struct SocketOptions {
   bool free_bind = true;      // IP_FREEBIND: an address that is not up yet is not fatal
   bool v6_only = false;       // IPV6_V6ONLY; off makes [::] accept IPv4 too (ipv6(7))
   bool broadcast = false;     // SO_BROADCAST, for a client that sends to a broadcast address
+  bool count_drops = true;    // SO_RXQ_OVFL: datagrams carry the socket's overflow drop count
   bool ipv4_fallback = true;  // [::] becomes 0.0.0.0 when IPv6 is unavailable
 };
 

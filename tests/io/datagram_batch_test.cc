@@ -206,6 +206,28 @@ TEST(DatagramBatchTest, StaleConnectionRefusedIsSkipped) {
   EXPECT_EQ(got.errors.total(), got.errors.connection_refused);
 }
 
+TEST(DatagramBatchTest, ReportsKernelDropsWhenTheReceiveBufferOverflows) {
+  SocketOptions tiny;
+  tiny.force_buffers = false;
+  tiny.receive_buffer_bytes = 1;  // the kernel's minimum: a few datagrams
+  auto b = UdpSocket::Open(Address::Ipv4Loopback(0), tiny);
+  ASSERT_TRUE(b.has_value()) << b.error().ToString();
+  UdpSocket a = OpenOrDie("127.0.0.1:0");
+  TxBatch tx(64, 1000, /*use_gso=*/false);
+  for (std::uint32_t i = 0; i < 64; ++i) tx.Add(Numbered(i, 1000), b->local_address());
+  ASSERT_EQ(tx.Flush(a).sent, 64u);  // accepted by the kernel, dropped at the receiver
+  RxBatch rx(64, 1000);
+  while (rx.Receive(*b, 64).received > 0) {
+  }
+  // Datagrams queued before the drops carry no count; the next one does.
+  ASSERT_TRUE(a.SendTo(Bytes("after"), b->local_address()));
+  ASSERT_TRUE(WaitReadable(b->fd()));
+  const RxReport r = rx.Receive(*b, 64);
+  ASSERT_EQ(r.received, 1u);
+  EXPECT_GT(r.kernel_drops_total, 0u);
+  EXPECT_LT(r.kernel_drops_total, 64u);
+}
+
 TEST(DatagramBatchTest, GsoRunArrivesAsSeparateDatagrams) {
   UdpSocket a = OpenOrDie("127.0.0.1:0");
   UdpSocket b = OpenOrDie("127.0.0.1:0");
