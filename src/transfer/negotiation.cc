@@ -1,5 +1,7 @@
 // Option negotiation: request options + policy -> options in force and the OACK (server side), and
-// the client's check of an OACK against what it asked for. Pure functions; no I/O.
+// the client's check of an OACK against what it asked for. Pure functions: no I/O, no allocation,
+// no clock. Must not answer an unknown or malformed option with an ERROR (RFC 2347) and must not
+// keep pointers into the request datagram (OackContents copies names and values).
 #include "transfer/negotiation.h"
 
 #include <algorithm>
@@ -35,32 +37,57 @@ bool Is(const Option& option, std::string_view name) {
   return wire::EqualsIgnoreCase(option.name, name);
 }
 
-// Strict decimal digits, saturating at UINT64_MAX instead of failing: a value too large for uint64
-// is as "large" as any other, so blksize 999...9 clamps rather than being refused (C16).
-std::optional<std::uint64_t> SaturatingDecimal(std::string_view text) {
-  if (text.empty() || text.size() > 64) return std::nullopt;
+// A strictly decimal value (C17: no sign, space, prefix or exponent) read without ever wrapping
+// (C16). Leading zeros are ignored, so "0000000000000000000000512" is 512, not "too long"; a value
+// too large for uint64 is `saturated` and compares above every bound.
+struct Decimal {
+  std::uint64_t value = 0;
+  bool saturated = false;
+};
+
+constexpr std::size_t kUint64Digits = 20;
+
+std::optional<Decimal> ReadDecimal(std::string_view text) {
+  if (text.empty()) return std::nullopt;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;  // C17: "-1", "+512", "0x200", " 512", "5e2"
   }
-  return wire::ParseDecimal(text, UINT64_MAX).value_or(UINT64_MAX);
+  const std::size_t first = std::min(text.find_first_not_of('0'), text.size());
+  const std::string_view digits = text.substr(first);
+  if (digits.empty()) return Decimal{};
+  if (digits.size() > kUint64Digits) return Decimal{UINT64_MAX, true};
+  if (const auto value = wire::ParseDecimal(digits, UINT64_MAX)) return Decimal{*value, false};
+  return Decimal{UINT64_MAX, true};  // 20 digits above 18446744073709551615
 }
 
-// One requested option against the policy. Returns the value to echo, or nullopt to leave the
-// option out of the OACK (RFC 2347: never an ERROR for an option we do not take).
+// The value when it is decimal and within [min, max]; nullopt otherwise.
+std::optional<std::uint64_t> DecimalIn(std::string_view text, std::uint64_t min,
+                                       std::uint64_t max) {
+  const auto decimal = ReadDecimal(text);
+  if (!decimal || decimal->saturated || decimal->value < min || decimal->value > max) {
+    return std::nullopt;
+  }
+  return decimal->value;
+}
+
+// One requested option against the policy. Each method returns the value to echo, or nullopt to
+// leave the option out of the OACK (RFC 2347: never an ERROR for an option we do not take).
 struct ServerChoice {
   const wire::Request& request;
   const OptionPolicy& policy;
   std::optional<std::uint64_t> file_size;
   TransferOptions& out;
+  bool& upload_too_large;
 
   std::optional<std::uint64_t> Blksize(std::string_view text) const {
     if (!policy.blksize_enabled) return std::nullopt;
-    const auto value = SaturatingDecimal(text);
-    if (!value) return std::nullopt;
-    const std::uint64_t requested = *value;
-    if (requested < kBlksizeMin) return std::nullopt;  // C16: 0..7 omitted
     const std::uint64_t limit = std::min<std::uint64_t>(policy.blksize_max, kBlksizeMax);
-    const std::uint64_t chosen = std::min(requested, limit);  // C16: clamp, never wrap
+    if (limit < kBlksizeMin) return std::nullopt;  // a policy that admits no RFC 2348 size
+    const auto requested = ReadDecimal(text);
+    if (!requested || requested->value < kBlksizeMin) return std::nullopt;  // C16: 0..7 omitted
+    // C16 (as tftp-hpa): 65465 and 10^20 clamp to our maximum; a saturated value never wraps.
+    // RFC 2348 §2: the OACK value is at most the requested one.
+    const std::uint64_t chosen = std::min(requested->value, limit);
     out.blksize = static_cast<std::uint16_t>(chosen);
     return chosen;
   }
@@ -69,50 +96,65 @@ struct ServerChoice {
     // Default: decline. The adaptive timer recovers a lost packet in a few RTTs; curl asks for
     // `timeout` 1..5 and a server that obeys waits whole seconds per loss.
     if (!policy.timeout_honoured) return std::nullopt;
-    const auto value = wire::ParseDecimal(text, kTimeoutMaxSeconds);
-    if (!value || *value < 1) return std::nullopt;  // C19: 0 and 256 omitted
-    if (*value < policy.timeout_min_s || *value > policy.timeout_max_s) return std::nullopt;
+    // RFC 2349 §2 and C19: 1..255 s, so 0 and 256 are omitted; then the operator's own bounds.
+    const auto value = DecimalIn(text, 1, kTimeoutMaxSeconds);
+    if (!value || *value < policy.timeout_min_s || *value > policy.timeout_max_s) {
+      return std::nullopt;
+    }
     out.fixed_timeout = std::chrono::seconds(*value);
-    return *value;  // RFC 2349: the OACK echoes the requested value
+    return *value;  // RFC 2349 §2: the OACK carries the requested value
   }
 
   std::optional<std::uint64_t> Utimeout(std::string_view text) const {
-    if (!policy.timeout_honoured || !policy.utimeout_honoured) return std::nullopt;  // C20
-    const auto value = wire::ParseDecimal(text, kUtimeoutMaxUs);
-    if (!value || *value < kUtimeoutMinUs) return std::nullopt;
+    // C20: tftp-hpa's extension (CVE-2011-2199 came from its handling) is off unless both the
+    // RFC 2349 timeout and utimeout are honoured. Its bounds are fixed: 10 ms (tftp-hpa's floor)
+    // to 255 s (the largest `timeout`); timeout_min_s/max_s apply to `timeout` only.
+    if (!policy.timeout_honoured || !policy.utimeout_honoured) return std::nullopt;
+    const auto value = DecimalIn(text, kUtimeoutMinUs, kUtimeoutMaxUs);
+    if (!value) return std::nullopt;
     out.fixed_timeout = std::chrono::microseconds(*value);
     return *value;
   }
 
   std::optional<std::uint64_t> Tsize(std::string_view text) const {
     if (!policy.tsize_enabled) return std::nullopt;
-    // RFC 2349 and C24: a netascii transfer's size on the wire is unknown in advance.
+    // RFC 2349 §3 and C24 (tftp-hpa, dnsmasq): a netascii transfer's size on the wire is unknown
+    // in advance, so the option is left out.
     if (request.mode == wire::Mode::kNetascii) return std::nullopt;
-    const auto value = wire::ParseDecimal(text, UINT64_MAX);
-    if (!value) return std::nullopt;
+    const auto value = ReadDecimal(text);
+    if (!value) return std::nullopt;  // malformed: omitted, as tftp-hpa's strtoumax check does
     if (request.opcode == wire::Opcode::kRrq) {
-      if (!file_size) return std::nullopt;
+      if (!file_size) return std::nullopt;  // a generated file: nothing honest to announce
       out.tsize = *file_size;  // C24: whatever the client sent, answer the real size (E50: 64-bit)
       return *file_size;
     }
-    out.tsize = *value;  // WRQ: echo the announced size; the cap is checked by the caller
-    return *value;
+    // WRQ, RFC 2349 §3: echo the announced size, or ERROR 3 when it exceeds the cap (C25). A size
+    // beyond 2^64 exceeds every cap.
+    if (value->saturated || value->value > policy.upload_size_max) {
+      upload_too_large = true;
+      return std::nullopt;
+    }
+    out.tsize = value->value;
+    return value->value;
   }
 
   std::optional<std::uint64_t> Windowsize(std::string_view text) const {
     if (!policy.windowsize_enabled) return std::nullopt;
-    if (request.mode == wire::Mode::kNetascii) return std::nullopt;  // C23 policy, as dnsmasq
-    const auto value = wire::ParseDecimal(text, kWindowsizeMax);
-    if (!value || *value < 1) return std::nullopt;  // C23: 0 and 65536 omitted
-    const std::uint64_t chosen = std::min<std::uint64_t>(*value, std::max<std::uint16_t>(
-                                                                     policy.windowsize_max, 1));
-    out.windowsize = static_cast<std::uint16_t>(chosen);  // C23: 65535 clamped to our max
+    // C23 policy, as dnsmasq: netascii conversion state cannot rewind to an arbitrary block of a
+    // window, so netascii keeps the RFC 1350 lock-step.
+    if (request.mode == wire::Mode::kNetascii) return std::nullopt;
+    const auto value = DecimalIn(text, 1, kWindowsizeMax);  // C23: 0 and 65536 omitted
+    if (!value) return std::nullopt;
+    const std::uint64_t limit = std::max<std::uint16_t>(policy.windowsize_max, 1);
+    const std::uint64_t chosen = std::min(*value, limit);  // C23: 65535 clamped to our max
+    out.windowsize = static_cast<std::uint16_t>(chosen);  // RFC 7440 §3: at most the request
     return chosen;
   }
 
   std::optional<std::uint64_t> Rollover(std::string_view text) const {
+    // De-facto `rollover` (PROTOCOL §1, block number wrap): 0 or 1 name the block after 65535.
     if (!policy.rollover_enabled) return std::nullopt;
-    const auto value = wire::ParseDecimal(text, 1);
+    const auto value = DecimalIn(text, 0, 1);
     if (!value) return std::nullopt;
     out.rollover = (*value == 1) ? wire::Rollover::kToOne : wire::Rollover::kToZero;
     return *value;
@@ -169,20 +211,22 @@ tl::expected<Negotiated, ErrorCode> Negotiate(const wire::Request& request,
                                               const OptionPolicy& policy,
                                               std::optional<std::uint64_t> file_size) {
   Negotiated result;
-  ServerChoice choice{request, policy, file_size, result.options};
+  bool upload_too_large = false;
+  const ServerChoice choice{request, policy, file_size, result.options, upload_too_large};
   bool timeout_agreed = false;
-  // The OACK lists accepted options in the client's order and spelling (RFC 2347: order is free;
-  // echoing the client's own spelling is what every firmware we know compares against).
+  // The OACK lists accepted options in the client's order (RFC 2347 leaves order free) and in the
+  // client's own spelling: RFC 2347 makes names case-insensitive, but a client that compares with
+  // strcmp still finds its own spelling. Names are matched whole: C21 `blksizeX` is unknown.
   for (const Option& option : request.options.items()) {
     if (option.name.size() > OackContents::kNameMaxBytes) continue;  // no known name is that long
     std::optional<std::uint64_t> echo;
     if (Is(option, kBlksize)) {
       echo = choice.Blksize(option.value);
-    } else if (Is(option, kTimeout)) {
-      if (!timeout_agreed) echo = choice.Timeout(option.value);
-      timeout_agreed = timeout_agreed || echo.has_value();
-    } else if (Is(option, kUtimeout)) {
-      if (!timeout_agreed) echo = choice.Utimeout(option.value);
+    } else if (Is(option, kTimeout) || Is(option, kUtimeout)) {
+      // One fixed timer per transfer: the first of timeout/utimeout we accept wins.
+      if (!timeout_agreed) {
+        echo = Is(option, kTimeout) ? choice.Timeout(option.value) : choice.Utimeout(option.value);
+      }
       timeout_agreed = timeout_agreed || echo.has_value();
     } else if (Is(option, kTsize)) {
       echo = choice.Tsize(option.value);
@@ -191,13 +235,11 @@ tl::expected<Negotiated, ErrorCode> Negotiate(const wire::Request& request,
     } else if (Is(option, kRollover)) {
       echo = choice.Rollover(option.value);
     }
-    // Anything else (multicast, foo, blksizeX, xblksize) is left out: C20-C21.
+    // Anything else (multicast, foo, blksizeX, xblksize) is left out, never an error: C20-C21.
     if (echo) result.oack.Add(option.name, *echo);
   }
-  if (request.opcode == wire::Opcode::kWrq && result.options.tsize &&
-      *result.options.tsize > policy.upload_size_max) {
-    return tl::unexpected(ErrorCode::kDiskFull);  // RFC 2349, C25: refuse before any ACK/OACK
-  }
+  // C25, RFC 2349 §3: refuse an oversized upload with ERROR 3 before any ACK or OACK.
+  if (upload_too_large) return tl::unexpected(ErrorCode::kDiskFull);
   return result;
 }
 
@@ -209,38 +251,43 @@ tl::expected<TransferOptions, ErrorCode> AcceptOack(const OptionList& requested,
   for (const Option& option : oack.items()) {
     const Option* asked = requested.Find(option.name);
     if (asked == nullptr) return refuse;  // RFC 2347, H66: an option we did not request
-    const auto asked_value = SaturatingDecimal(asked->value);
+    const auto asked_value = ReadDecimal(asked->value);
+    if (!asked_value) return refuse;  // we never ask with a malformed value
     if (Is(option, kBlksize)) {
-      const auto value = wire::ParseDecimal(option.value, kBlksizeMax);
-      // H65: larger than asked is refused (curl, U-Boot); smaller but valid is taken.
-      if (!value || *value < kBlksizeMin || !asked_value || *value > *asked_value) return refuse;
+      // H65 (curl, U-Boot): larger than asked is refused; smaller but >= 8 is taken (RFC 2348).
+      const auto value = DecimalIn(option.value, kBlksizeMin, kBlksizeMax);
+      if (!value || *value > asked_value->value) return refuse;
       out.blksize = static_cast<std::uint16_t>(*value);
     } else if (Is(option, kWindowsize)) {
-      const auto value = wire::ParseDecimal(option.value, kWindowsizeMax);
-      if (!value || *value < 1 || !asked_value || *value > *asked_value) return refuse;
+      // RFC 7440 §3: 1..65535 and at most what we asked.
+      const auto value = DecimalIn(option.value, 1, kWindowsizeMax);
+      if (!value || *value > asked_value->value) return refuse;
       out.windowsize = static_cast<std::uint16_t>(*value);
     } else if (Is(option, kTimeout) || Is(option, kUtimeout)) {
-      const auto value = wire::ParseDecimal(option.value, UINT64_MAX);
-      if (!value || !asked_value || *value != *asked_value) return refuse;  // RFC 2349: equal
+      // RFC 2349 §2: the server must echo the timeout we asked for, nothing else.
+      const auto value = ReadDecimal(option.value);
+      if (!value || value->saturated || value->value != asked_value->value) return refuse;
       if (Is(option, kTimeout)) {
-        out.fixed_timeout = std::chrono::seconds(*value);
+        out.fixed_timeout = std::chrono::seconds(value->value);
       } else {
-        out.fixed_timeout = std::chrono::microseconds(*value);
+        out.fixed_timeout = std::chrono::microseconds(value->value);
       }
     } else if (Is(option, kTsize)) {
-      const auto value = wire::ParseDecimal(option.value, UINT64_MAX);
-      if (!value) return refuse;                                      // H68: "-5", "abc"
-      if (*value > download_size_max) return tl::unexpected(ErrorCode::kDiskFull);  // H68
-      out.tsize = *value;
+      const auto value = ReadDecimal(option.value);
+      if (!value) return refuse;  // H68 (GRUB c2cae77ab): "-5", "abc"
+      if (value->saturated || value->value > download_size_max) {
+        return tl::unexpected(ErrorCode::kDiskFull);  // H68: more than we are willing to store
+      }
+      out.tsize = value->value;
     } else if (Is(option, kRollover)) {
-      const auto value = wire::ParseDecimal(option.value, 1);
+      const auto value = DecimalIn(option.value, 0, 1);
       if (!value) return refuse;
       out.rollover = (*value == 1) ? wire::Rollover::kToOne : wire::Rollover::kToZero;
     } else {
       return refuse;  // we requested something we cannot interpret: never happens for our client
     }
   }
-  // H67: no blksize in the OACK although we asked -> 512, which `out` already holds.
+  // H67 (curl CVE-2019-5482): no blksize in the OACK although we asked -> 512, which `out` holds.
   return out;
 }
 
