@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "cli/sim_command.h"
 #include "cli/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Stampede: a TFTP server, client and boot-storm load tool", "stampede"};
   app.set_version_flag("-V,--version", std::string("stampede ") + stampede::cli::kVersion);
   app.require_subcommand(0, 1);
+  stampede::cli::RegisterSimCommand(app);
   CLI11_PARSE(app, argc, argv);
   if (app.get_subcommands().empty()) {
     fmt::print("{}", app.help());
