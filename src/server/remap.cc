@@ -72,6 +72,49 @@ std::string UnescapeRegexToken(std::string_view token) {
   return out;
 }
 
+// regex(7): "multiple adjacent duplication symbols ('+', '*', '?', and intervals) produce
+// undefined results", and glibc's regcomp answers a run of them (`a++++++++`) by allocating
+// gigabytes (found by fuzz/remap.cc). Such expressions are refused, as are interval counts above
+// 255 (the POSIX RE_DUP_MAX minimum); bracket expressions and escaped characters are skipped.
+std::optional<std::string> CheckRepetitions(std::string_view regex) {
+  bool after_repetition = false;
+  for (std::size_t i = 0; i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '\\') {
+      ++i;
+      after_repetition = false;
+      continue;
+    }
+    if (c == '[') {
+      std::size_t end = i + 1;
+      if (end < regex.size() && regex[end] == '^') ++end;
+      if (end < regex.size() && regex[end] == ']') ++end;
+      while (end < regex.size() && regex[end] != ']') ++end;
+      i = end;
+      after_repetition = false;
+      continue;
+    }
+    const bool repetition = c == '*' || c == '+' || c == '?' || c == '{';
+    if (repetition && after_repetition) return "adjacent repetition operators";
+    if (c == '{') {
+      std::size_t end = i + 1;
+      unsigned long count = 0;
+      for (; end < regex.size() && regex[end] != '}'; ++end) {
+        const char digit = regex[end];
+        if (digit >= '0' && digit <= '9') {
+          count = count * 10 + static_cast<unsigned long>(digit - '0');
+          if (count > 255) return "repetition count above 255";
+        } else {
+          count = 0;
+        }
+      }
+      i = end;
+    }
+    after_repetition = repetition;
+  }
+  return std::nullopt;
+}
+
 char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 char ToUpperAscii(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 
@@ -256,9 +299,12 @@ tl::expected<RemapRules::Rule, RemapParseError> RemapRules::ParseRule(
   if (rule.get_only && rule.put_only) return ParseError(line, "flags G and P exclude each other");
   if (tokens.size() < 2) return ParseError(line, "missing regular expression");
   if (tokens.size() > 3) return ParseError(line, "unexpected text after the replacement");
+  const std::string regex_text = UnescapeRegexToken(tokens[1]);
+  if (auto problem = CheckRepetitions(regex_text)) {
+    return ParseError(line, "bad regular expression: " + *problem);
+  }
   rule.regex.reset(new regex_t{});
-  const int status =
-      ::regcomp(rule.regex.get(), UnescapeRegexToken(tokens[1]).c_str(), regex_flags);
+  const int status = ::regcomp(rule.regex.get(), regex_text.c_str(), regex_flags);
   if (status != 0) {
     char message[256] = {};
     ::regerror(status, rule.regex.get(), message, sizeof(message));

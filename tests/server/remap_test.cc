@@ -51,6 +51,10 @@ TEST(RemapParse, ErrorsCarryTheLineNumber) {
       {"r ^(a) \\2\n", 1, "uses \\2 but the expression has 1 groups"},
       {"r ^a b\\\n", 1, "lone backslash"},
       {"e ^a\ne \0\n"s, 2, "NUL byte"},
+      {"e ^pxe+++++linux\n", 1, "adjacent repetition"},
+      {"e a*{2}\n", 1, "adjacent repetition"},
+      {"e a{2,3}?\n", 1, "adjacent repetition"},
+      {"e a{256}\n", 1, "above 255"},
   };
   for (const BadFile& c : cases) {
     auto rules = RemapRules::Parse(c.text);
@@ -67,6 +71,12 @@ TEST(RemapParse, RuleCountIsBounded) {
   auto rules = RemapRules::Parse("e a\n# skip\ne b\ne c\n", limits);
   ASSERT_FALSE(rules.has_value());
   EXPECT_EQ(rules.error().line, 4u);
+}
+
+TEST(RemapParse, OrdinaryRepetitionsAndLiteralsAreFine) {
+  const RemapRules rules = Rules("r ^a+b*c?d{2}(e|f)+[+*?]\\+\\*x$ ok\n");
+  EXPECT_EQ(Get(rules, "aabccdde+*+*x"), "aabccdde+*+*x");
+  EXPECT_EQ(Get(rules, "abdde++*x"), "ok");
 }
 
 TEST(RemapParse, CommentsBlankLinesAndCarriageReturns) {
