@@ -147,7 +147,7 @@ struct ServerChoice {
     if (!value) return std::nullopt;
     const std::uint64_t limit = std::max<std::uint16_t>(policy.windowsize_max, 1);
     const std::uint64_t chosen = std::min(*value, limit);  // C23: 65535 clamped to our max
-    out.windowsize = static_cast<std::uint16_t>(chosen);  // RFC 7440 §3: at most the request
+    out.windowsize = static_cast<std::uint16_t>(chosen);   // RFC 7440 §3: at most the request
     return chosen;
   }
 

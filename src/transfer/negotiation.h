@@ -62,6 +62,8 @@ class OackContents {
   bool empty() const { return size_ == 0; }
 
   OackContents() = default;
+  // Copies rebind the views to the copy's own storage. There is no move: a move is a copy, since
+  // moving fixed arrays would leave the views pointing into the source.
   OackContents(const OackContents& other);
   OackContents& operator=(const OackContents& other);
   ~OackContents() = default;
@@ -83,7 +85,9 @@ struct Negotiated {
 };
 
 // Server side. `file_size` is the size of the file an RRQ reads (nullopt when unknown, e.g. a
-// generated file); ignored for WRQ. Fails only with ERROR 3 (WRQ tsize above upload_size_max).
+// generated file); ignored for WRQ. Fails only with ERROR 3 (WRQ tsize above upload_size_max, or
+// beyond 2^64). The OACK lists accepted options in the request's order and the client's spelling;
+// of `timeout` and `utimeout`, only the first one accepted is echoed.
 tl::expected<Negotiated, wire::ErrorCode> Negotiate(const wire::Request& request,
                                                     const OptionPolicy& policy,
                                                     std::optional<std::uint64_t> file_size);

@@ -1,14 +1,14 @@
-// Option negotiation: Negotiate() (server) and AcceptOack() (client) against RFC 2347/2348/2349/7440
-// and the protocol guide's items C16-C26 and H65-H69.
+// Option negotiation: Negotiate() (server) and AcceptOack() (client) against RFC
+// 2347/2348/2349/7440 and the protocol guide's items C16-C26 and H65-H69.
 #include "transfer/negotiation.h"
-
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
 
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 namespace stampede::transfer {
 namespace {
@@ -73,22 +73,23 @@ TEST_P(BlksizeTest, EchoOrOmit) {
 
 INSTANTIATE_TEST_SUITE_P(
     ProtocolC16C17, BlksizeTest,
-    ::testing::Values(BlksizeCase{"RFC 2348 minimum", "8", 8},
-                      BlksizeCase{"plain", "1428", 1428},
-                      BlksizeCase{"at policy max", "1468", 1468},
-                      BlksizeCase{"C16 7 omitted", "7", std::nullopt},
-                      BlksizeCase{"C16 0 omitted", "0", std::nullopt},
-                      BlksizeCase{"C16 65465 clamped", "65465", 1468},
-                      BlksizeCase{"C16 65464 clamped", "65464", 1468},
-                      BlksizeCase{"C16 huge clamped", "99999999999999999999", 1468},
-                      BlksizeCase{"C16 beyond uint64 clamped", "999999999999999999999999999", 1468},
-                      BlksizeCase{"C17 -1", "-1", std::nullopt},
-                      BlksizeCase{"C17 +512", "+512", std::nullopt},
-                      BlksizeCase{"C17 0x200", "0x200", std::nullopt},
-                      BlksizeCase{"C17 leading space", " 512", std::nullopt},
-                      BlksizeCase{"C17 trailing space", "512 ", std::nullopt},
-                      BlksizeCase{"C17 exponent", "5e2", std::nullopt},
-                      BlksizeCase{"empty value", "", std::nullopt}));
+    ::testing::Values(
+        BlksizeCase{"RFC 2348 minimum", "8", 8}, BlksizeCase{"plain", "1428", 1428},
+        BlksizeCase{"at policy max", "1468", 1468}, BlksizeCase{"C16 7 omitted", "7", std::nullopt},
+        BlksizeCase{"C16 0 omitted", "0", std::nullopt},
+        BlksizeCase{"C16 65465 clamped", "65465", 1468},
+        BlksizeCase{"C16 65464 clamped", "65464", 1468},
+        BlksizeCase{"C16 huge clamped", "99999999999999999999", 1468},
+        BlksizeCase{"C16 beyond uint64 clamped", "999999999999999999999999999", 1468},
+        BlksizeCase{"C17 -1", "-1", std::nullopt}, BlksizeCase{"C17 +512", "+512", std::nullopt},
+        BlksizeCase{"C17 0x200", "0x200", std::nullopt},
+        BlksizeCase{"C17 leading space", " 512", std::nullopt},
+        BlksizeCase{"C17 trailing space", "512 ", std::nullopt},
+        BlksizeCase{"C17 exponent", "5e2", std::nullopt},
+        BlksizeCase{"C16 leading zeros are not huge", "0000000000000000000000512", 512},
+        BlksizeCase{"C16 leading zeros then huge", "00000000000000000000070000", 1468},
+        BlksizeCase{"C16 just above uint64", "18446744073709551616", 1468},
+        BlksizeCase{"empty value", "", std::nullopt}));
 
 TEST(Negotiate, BlksizeClampsToConfiguredMaximumUpTo65464) {
   OptionPolicy policy;
@@ -154,8 +155,12 @@ TEST(Negotiate, C20UtimeoutOnlyWhenEnabled) {
 }
 
 TEST(Negotiate, C20C21UnknownOptionsOmittedNeverAnError) {
-  auto r = Rrq({{"multicast", ""}, {"foo", "1"}, {"blksizeX", "1428"}, {"xblksize", "1428"},
-                {"foo_blksize_bar", "1428"}, {"BLKSIZE", "1428"}});
+  auto r = Rrq({{"multicast", ""},
+                {"foo", "1"},
+                {"blksizeX", "1428"},
+                {"xblksize", "1428"},
+                {"foo_blksize_bar", "1428"},
+                {"BLKSIZE", "1428"}});
   const Negotiated n = MustNegotiate(*r);
   EXPECT_EQ(OackPairs(n.oack), (Pairs{{"BLKSIZE", "1428"}}));  // the client's own spelling
 }
@@ -166,8 +171,7 @@ TEST(Negotiate, C23Windowsize) {
     std::optional<std::uint16_t> echoed;
   };
   for (const Case& c : {Case{"0", std::nullopt}, Case{"1", 1}, Case{"16", 16}, Case{"64", 64},
-                        Case{"65535", 64}, Case{"65536", std::nullopt},
-                        Case{"-4", std::nullopt}}) {
+                        Case{"65535", 64}, Case{"65536", std::nullopt}, Case{"-4", std::nullopt}}) {
     SCOPED_TRACE(c.value);
     auto r = Rrq({{"windowsize", c.value}});
     const Negotiated n = MustNegotiate(*r);
@@ -232,7 +236,10 @@ TEST(Negotiate, EveryOptionCanBeDisabled) {
   policy.windowsize_enabled = false;
   policy.tsize_enabled = false;
   policy.rollover_enabled = false;
-  auto r = Rrq({{"blksize", "1024"}, {"windowsize", "4"}, {"tsize", "0"}, {"rollover", "1"},
+  auto r = Rrq({{"blksize", "1024"},
+                {"windowsize", "4"},
+                {"tsize", "0"},
+                {"rollover", "1"},
                 {"timeout", "2"}});
   const Negotiated n = MustNegotiate(*r, policy);
   EXPECT_TRUE(n.oack.empty());
@@ -266,6 +273,95 @@ TEST(OackContents, CopyOwnsItsStorage) {
     EXPECT_EQ(OackPairs(assigned), (Pairs{{"blksize", "1468"}, {"tsize", "5368709120"}}));
   }
   EXPECT_EQ(OackPairs(*copy), (Pairs{{"blksize", "1468"}, {"tsize", "5368709120"}}));
+}
+
+TEST(Negotiate, DegeneratePolicyMaximumDeclinesBlksize) {
+  // A configured maximum below RFC 2348's minimum admits no block size: decline, never answer 0.
+  OptionPolicy policy;
+  policy.blksize_max = 4;
+  auto r = Rrq({{"blksize", "1024"}});
+  const Negotiated n = MustNegotiate(*r, policy);
+  EXPECT_TRUE(n.oack.empty());
+  EXPECT_EQ(n.options.blksize, 512);
+}
+
+TEST(Negotiate, C19TimeoutWithLeadingZerosEchoesTheValue) {
+  OptionPolicy policy;
+  policy.timeout_honoured = true;
+  auto r = Rrq({{"timeout", "0000000000000000000000003"}});
+  const Negotiated n = MustNegotiate(*r, policy);
+  EXPECT_EQ(OackPairs(n.oack), (Pairs{{"timeout", "3"}}));
+  EXPECT_EQ(n.options.fixed_timeout, std::chrono::seconds(3));
+}
+
+TEST(Negotiate, C20FirstAcceptedTimeoutWins) {
+  OptionPolicy policy;
+  policy.timeout_honoured = true;
+  policy.utimeout_honoured = true;
+  auto r = Rrq({{"timeout", "0"}, {"utimeout", "50000"}, {"TIMEOUT2", "1"}});
+  EXPECT_EQ(OackPairs(MustNegotiate(*r, policy).oack), (Pairs{{"utimeout", "50000"}}));
+  auto both = Rrq({{"timeout", "2"}, {"utimeout", "50000"}});
+  const Negotiated n = MustNegotiate(*both, policy);
+  EXPECT_EQ(OackPairs(n.oack), (Pairs{{"timeout", "2"}}));
+  EXPECT_EQ(n.options.fixed_timeout, std::chrono::seconds(2));
+  policy.utimeout_honoured = false;
+  auto off = Rrq({{"utimeout", "50000"}});
+  EXPECT_TRUE(MustNegotiate(*off, policy).oack.empty());  // C20: utimeout needs its own switch
+  policy.utimeout_honoured = true;
+  policy.timeout_honoured = false;
+  EXPECT_TRUE(MustNegotiate(*off, policy).oack.empty());  // and the RFC 2349 one
+}
+
+TEST(Negotiate, C25WrqTsizeBeyond64BitsIsDiskFullEvenWithoutCap) {
+  auto r = Wrq({{"tsize", "99999999999999999999999"}});
+  auto result = Negotiate(r->request, {}, std::nullopt);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error(), ErrorCode::kDiskFull);
+  auto exact = Wrq({{"tsize", "18446744073709551615"}});
+  EXPECT_EQ(MustNegotiate(*exact, {}, std::nullopt).options.tsize, UINT64_MAX);
+  auto malformed = Wrq({{"tsize", "12k"}});
+  const Negotiated n = MustNegotiate(*malformed, {}, std::nullopt);
+  EXPECT_TRUE(n.oack.empty());
+  EXPECT_FALSE(n.options.tsize.has_value());
+}
+
+TEST(Negotiate, C25WrqTsizeIgnoresFileSizeAndEchoesTheClient) {
+  auto r = Wrq({{"tsize", "4096"}, {"blksize", "1024"}});
+  const Negotiated n = MustNegotiate(*r, {}, 7);
+  EXPECT_EQ(OackPairs(n.oack), (Pairs{{"tsize", "4096"}, {"blksize", "1024"}}));
+  EXPECT_EQ(n.options.tsize, 4096u);
+}
+
+TEST(Negotiate, NothingAcceptedMeansNoOack) {
+  auto r = Rrq({{"foo", "1"}, {"blksize", "7"}, {"windowsize", "0"}});
+  const Negotiated n = MustNegotiate(*r);
+  EXPECT_TRUE(n.oack.empty());  // RFC 1350 start: DATA 1 (RRQ) or ACK 0 (WRQ)
+  EXPECT_EQ(n.options.blksize, 512);
+  EXPECT_EQ(n.options.windowsize, 1);
+  EXPECT_FALSE(n.options.tsize.has_value());
+  EXPECT_FALSE(n.options.fixed_timeout.has_value());
+  EXPECT_EQ(n.options.rollover, wire::Rollover::kToZero);
+}
+
+TEST(Negotiate, OackNeverPointsIntoTheRequest) {
+  std::optional<Negotiated> kept;
+  {
+    auto r = Rrq({{"BlkSize", "1024"}, {"rollover", "1"}});
+    kept = MustNegotiate(*r);
+  }  // the request's strings are gone; ASan would fault on a view into them
+  EXPECT_EQ(OackPairs(kept->oack), (Pairs{{"BlkSize", "1024"}, {"rollover", "1"}}));
+}
+
+TEST(OackContents, MovedCopyOwnsItsStorage) {
+  std::vector<OackContents> kept;
+  {
+    OackContents source;
+    source.Add("windowsize", 16);
+    source.Add("rollover", 0);
+    kept.push_back(std::move(source));
+    kept.reserve(64);  // relocates the element: views must follow it
+  }
+  EXPECT_EQ(OackPairs(kept.front()), (Pairs{{"windowsize", "16"}, {"rollover", "0"}}));
 }
 
 // ---- Client side ------------------------------------------------------------------------------
@@ -341,6 +437,41 @@ TEST(AcceptOack, EmptyOackKeepsDefaults) {
   EXPECT_EQ(r->windowsize, 1);
 }
 
+TEST(AcceptOack, H65BlksizeOutsideRfc2348IsRefused) {
+  EXPECT_FALSE(Accept({{"blksize", "65464"}}, {{"blksize", "65465"}}).has_value());
+  EXPECT_FALSE(
+      Accept({{"blksize", "65464"}}, {{"blksize", "99999999999999999999999"}}).has_value());
+  EXPECT_FALSE(Accept({{"blksize", "1024"}}, {{"blksize", "0"}}).has_value());
+  auto eight = Accept({{"blksize", "1024"}}, {{"BLKSIZE", "8"}});
+  ASSERT_TRUE(eight.has_value());
+  EXPECT_EQ(eight->blksize, 8);
+}
+
+TEST(AcceptOack, H68TsizeBeyond64BitsIsDiskFull) {
+  EXPECT_EQ(Accept({{"tsize", "0"}}, {{"tsize", "99999999999999999999999"}}).error(),
+            ErrorCode::kDiskFull);
+  EXPECT_EQ(Accept({{"tsize", "0"}}, {{"tsize", ""}}).error(), ErrorCode::kOptionRefused);
+  auto big = Accept({{"tsize", "0"}}, {{"tsize", "5368709120"}});
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->tsize, 5368709120ULL);  // E50: 64-bit sizes
+}
+
+TEST(AcceptOack, UtimeoutMustEqualTheRequest) {
+  auto ok = Accept({{"utimeout", "20000"}}, {{"utimeout", "20000"}});
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->fixed_timeout, std::chrono::microseconds(20000));
+  EXPECT_FALSE(Accept({{"utimeout", "20000"}}, {{"utimeout", "20001"}}).has_value());
+  EXPECT_FALSE(Accept({{"timeout", "2"}}, {{"utimeout", "2"}}).has_value());  // H66
+}
+
+TEST(AcceptOack, WindowsizeSmallerAndRolloverAccepted) {
+  auto r =
+      Accept({{"windowsize", "64"}, {"rollover", "1"}}, {{"rollover", "1"}, {"windowsize", "16"}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->windowsize, 16);
+  EXPECT_EQ(r->rollover, wire::Rollover::kToOne);
+}
+
 // ---- Properties ------------------------------------------------------------------------------
 
 rc::Gen<std::string> OptionName() {
@@ -351,11 +482,14 @@ rc::Gen<std::string> OptionName() {
 
 rc::Gen<std::string> OptionValue() {
   return rc::gen::oneOf(
-      rc::gen::map(rc::gen::arbitrary<std::uint32_t>(), [](std::uint32_t v) {
-        return std::to_string(v);
-      }),
+      rc::gen::map(rc::gen::arbitrary<std::uint32_t>(),
+                   [](std::uint32_t v) { return std::to_string(v); }),
       rc::gen::map(rc::gen::inRange<std::uint32_t>(0, 70000),
                    [](std::uint32_t v) { return std::to_string(v); }),
+      rc::gen::map(rc::gen::inRange<std::uint32_t>(0, 300),
+                   [](std::uint32_t v) { return std::string(25, '0') + std::to_string(v); }),
+      rc::gen::element<std::string>("99999999999999999999999", "18446744073709551616", "0", "1",
+                                    "10000", "255000000"),
       rc::gen::arbitrary<std::string>());
 }
 
@@ -369,32 +503,35 @@ OptionPolicy ArbitraryPolicy() {
   p.timeout_honoured = *rc::gen::arbitrary<bool>();
   p.utimeout_honoured = *rc::gen::arbitrary<bool>();
   p.rollover_enabled = *rc::gen::arbitrary<bool>();
+  p.timeout_min_s = *rc::gen::inRange<std::uint8_t>(0, 20);
+  p.timeout_max_s = *rc::gen::inRange<std::uint8_t>(0, 255);
   return p;
 }
 
-RC_GTEST_PROP(NegotiateProperty, ResultWithinBoundsAndAgreesWithClientCheck, ()) {
-  const auto pairs = *rc::gen::container<Pairs>(
-      rc::gen::pair(OptionName(), OptionValue()));
-  const bool netascii = *rc::gen::arbitrary<bool>();
-  auto r = Rrq(pairs, netascii ? wire::Mode::kNetascii : wire::Mode::kOctet);
-  const OptionPolicy policy = ArbitraryPolicy();
-  const auto size = *rc::gen::arbitrary<std::uint64_t>();
-
-  auto result = Negotiate(r->request, policy, size);
-  RC_ASSERT(result.has_value());  // an RRQ never fails negotiation
-  const TransferOptions& o = result->options;
+// The invariants of one negotiation: bounds (C16, C23), every OACK option requested and not
+// above the request (RFC 2347, 2348 §2, 7440 §3), and the client check agreeing (H65-H69).
+void CheckNegotiated(const wire::Request& request, const OptionPolicy& policy,
+                     const Negotiated& n) {
+  const TransferOptions& o = n.options;
   RC_ASSERT(o.blksize == 512 || (o.blksize >= 8 && o.blksize <= policy.blksize_max));
   RC_ASSERT(o.windowsize >= 1);
   RC_ASSERT(o.windowsize == 1 || o.windowsize <= policy.windowsize_max);
-  for (const auto& option : result->oack.options()) {
-    RC_ASSERT(r->request.options.Find(option.name) != nullptr);
+  for (const auto& option : n.oack.options()) {
+    const wire::Option* asked = request.options.Find(option.name);
+    RC_ASSERT(asked != nullptr);
+    RC_ASSERT(asked->name == option.name);  // the client's own spelling
+    if (wire::EqualsIgnoreCase(option.name, "blksize") ||
+        wire::EqualsIgnoreCase(option.name, "windowsize")) {
+      const auto echoed = wire::ParseDecimal(option.value, UINT64_MAX);
+      RC_ASSERT(echoed.has_value());
+      const auto requested = wire::ParseDecimal(asked->value, UINT64_MAX);
+      if (requested) RC_ASSERT(*echoed <= *requested);  // else the request saturated
+    }
   }
   // What the server answered, the client accepts, and both agree on the options in force.
-  auto accepted = AcceptOack(r->request.options, [&] {
-    wire::OptionList list;
-    for (const auto& option : result->oack.options()) list.Add(option.name, option.value);
-    return list;
-  }(), UINT64_MAX);
+  wire::OptionList oack;
+  for (const auto& option : n.oack.options()) oack.Add(option.name, option.value);
+  auto accepted = AcceptOack(request.options, oack, UINT64_MAX);
   RC_ASSERT(accepted.has_value());
   RC_ASSERT(accepted->blksize == o.blksize);
   RC_ASSERT(accepted->windowsize == o.windowsize);
@@ -403,13 +540,32 @@ RC_GTEST_PROP(NegotiateProperty, ResultWithinBoundsAndAgreesWithClientCheck, ())
   RC_ASSERT(accepted->fixed_timeout == o.fixed_timeout);
 }
 
-RC_GTEST_PROP(NegotiateProperty, WrqFailsOnlyWithDiskFull, ()) {
+RC_GTEST_PROP(NegotiateProperty, RrqNeverFailsAndAgreesWithClientCheck, ()) {
+  const auto pairs = *rc::gen::container<Pairs>(rc::gen::pair(OptionName(), OptionValue()));
+  const bool netascii = *rc::gen::arbitrary<bool>();
+  auto r = Rrq(pairs, netascii ? wire::Mode::kNetascii : wire::Mode::kOctet);
+  const OptionPolicy policy = ArbitraryPolicy();
+  std::optional<std::uint64_t> size;
+  if (*rc::gen::arbitrary<bool>()) size = *rc::gen::arbitrary<std::uint64_t>();
+  auto result = Negotiate(r->request, policy, size);
+  RC_ASSERT(result.has_value());  // an RRQ never fails negotiation
+  CheckNegotiated(r->request, policy, *result);
+}
+
+RC_GTEST_PROP(NegotiateProperty, WrqFailsOnlyWithDiskFullForTsize, ()) {
   const auto pairs = *rc::gen::container<Pairs>(rc::gen::pair(OptionName(), OptionValue()));
   auto r = Wrq(pairs);
   OptionPolicy policy = ArbitraryPolicy();
   policy.upload_size_max = *rc::gen::arbitrary<std::uint32_t>();
   auto result = Negotiate(r->request, policy, std::nullopt);
-  if (!result) RC_ASSERT(result.error() == ErrorCode::kDiskFull);
+  if (!result) {
+    RC_ASSERT(result.error() == ErrorCode::kDiskFull);
+    const wire::Option* tsize = r->request.options.Find("tsize");
+    RC_ASSERT(tsize != nullptr && policy.tsize_enabled);
+    RC_ASSERT(!wire::ParseDecimal(tsize->value, policy.upload_size_max).has_value());
+    return;
+  }
+  CheckNegotiated(r->request, policy, *result);
 }
 
 }  // namespace
