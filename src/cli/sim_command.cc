@@ -115,8 +115,9 @@ void PrintHuman(const sim::SimConfig& c, const sim::SimReport& r, double cpu_s) 
              r.unfinished);
   fmt::print("  makespan    {:.4f} s (ideal {:.4f} s = payload / bottleneck rate; x{:.3f})\n",
              makespan, ideal, Ratio(makespan, ideal));
-  fmt::print("  per client  p50 {:.4f} s, p99 {:.4f} s, max {:.4f} s; Jain fairness {:.4f}\n",
-             ToSeconds(r.p50), ToSeconds(r.p99), ToSeconds(r.max), r.jain);
+  fmt::print("  per client  p50 {:.4f} s, p99 {:.4f} s, max {:.4f} s (client {}); Jain fairness "
+             "{:.4f}\n",
+             ToSeconds(r.p50), ToSeconds(r.p99), ToSeconds(r.max), r.slowest_client, r.jain);
   fmt::print("  packets     sent {} (minimum {}, x{:.3f}); DATA {} (minimum {}), retransmitted "
              "{}, timeouts {}, window restarts {}\n",
              r.packets_sent, r.packets_min,

@@ -35,7 +35,8 @@ struct SimReport {
   Duration p50{0};       // per-client completion time (from its own start), completed clients
   Duration p99{0};
   Duration max{0};
-  double jain = 1;       // over per-client throughput of completed clients
+  double jain = 1;       // over per-client throughput (size / completion time; 0 if not complete)
+  std::int64_t slowest_client = -1;  // the completed client with the longest completion time
 
   std::uint64_t packets_sent = 0;  // every datagram any endpoint emitted (before the links)
   std::uint64_t packets_min = 0;   // MinimumPackets(config)

@@ -103,11 +103,18 @@ void Simulation::Finish() {
   }
   std::vector<double> completion_s;
   std::vector<double> throughput_bps;
-  for (const ClientResult& r : report_.per_client) {
+  Duration slowest{-1};
+  for (std::size_t i = 0; i < report_.per_client.size(); ++i) {
+    const ClientResult& r = report_.per_client[i];
     if (r.completed_at == kInstantNever || r.client_status != transfer::TransferStatus::kComplete) {
+      throughput_bps.push_back(0);  // a client that got nothing had no fair share
       continue;
     }
     const Duration took = r.completed_at - r.start;
+    if (took > slowest) {
+      slowest = took;
+      report_.slowest_client = static_cast<std::int64_t>(i);
+    }
     report_.makespan = std::max(report_.makespan, r.completed_at.time_since_epoch());
     completion_s.push_back(ToSeconds(took));
     const double seconds = std::max(ToSeconds(took), 1e-9);
