@@ -28,6 +28,7 @@ struct SimArgs {
   std::string duplicate = "0";
   std::string reorder = "0";
   std::string reorder_delay = "1ms";
+  std::string jitter = "0";
   std::string uplink_rate = "0";
   std::string uplink_queue = "0";
   std::string uplink_delay;
@@ -60,6 +61,7 @@ sim::SimConfig ToConfig(const SimArgs& a) {
   c.duplicate = Require(sim::ParseFraction(a.duplicate), "--dup");
   c.reorder = Require(sim::ParseFraction(a.reorder), "--reorder");
   c.reorder_delay = Require(sim::ParseDuration(a.reorder_delay), "--reorder-delay");
+  c.jitter = Require(sim::ParseDuration(a.jitter), "--jitter");
   c.uplink_rate_bps = Require(sim::ParseBitRate(a.uplink_rate), "--uplink-rate");
   c.uplink_queue_bytes = Require(sim::ParseBytes(a.uplink_queue), "--uplink-queue");
   if (!a.uplink_delay.empty()) {
@@ -181,6 +183,7 @@ void RegisterSimCommand(CLI::App& app) {
   sub->add_option("--dup", args->duplicate, "Duplication probability, both ways");
   sub->add_option("--reorder", args->reorder, "Reordering probability, both ways");
   sub->add_option("--reorder-delay", args->reorder_delay, "Largest hold-back of a reordered packet");
+  sub->add_option("--jitter", args->jitter, "Delay noise, both ways, keeping packet order");
   sub->add_option("--uplink-rate", args->uplink_rate, "Client-to-server rate (0: unlimited)");
   sub->add_option("--uplink-queue", args->uplink_queue, "Client-to-server queue (0: unlimited)");
   sub->add_option("--uplink-delay", args->uplink_delay, "Client-to-server delay (default --delay)");

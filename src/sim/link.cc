@@ -1,5 +1,5 @@
 // The link model (link.h): drop-tail FIFO transmitter plus seeded faults. The order of random draws
-// is fixed (loss, then duplicate, then reorder, then the extra delays) so a seed replays exactly.
+// is fixed (loss, then duplicate, then reorder, then jitter and the extra delays) so a seed replays exactly.
 #include "sim/link.h"
 
 #include <algorithm>
@@ -53,6 +53,10 @@ LinkOutcome Link::Offer(std::uint32_t size_bytes, Instant now) {
   const bool duplicate = rng_.Bernoulli(config_.duplicate);
   const bool reorder = rng_.Bernoulli(config_.reorder);
   Instant arrival = departure + config_.delay;
+  if (config_.jitter.count() > 0) {
+    arrival = std::max(arrival + rng_.UniformDuration(config_.jitter), last_arrival_);
+    last_arrival_ = arrival;
+  }
   if (reorder) {
     ++stats_.reordered;
     arrival += Duration{1} + rng_.UniformDuration(config_.reorder_delay);

@@ -8,7 +8,8 @@
 // the backlog in `queue_bytes` is dropped at the tail. Otherwise it leaves when the transmitter
 // finishes it and arrives `delay` later. Loss happens on the wire after serialisation (a lost
 // datagram used the link); a duplicate is a second copy behind the first; a reordered datagram is
-// held for an extra random time so later ones overtake it.
+// held for an extra random time so later ones overtake it. Optional jitter adds noise without
+// reordering.
 #pragma once
 
 #include <array>
@@ -27,6 +28,10 @@ struct LinkConfig {
   double duplicate = 0;             // probability a delivered datagram arrives twice
   double reorder = 0;               // probability a delivered datagram is held back
   Duration reorder_delay{1'000'000};  // the hold-back (and duplicate gap) is uniform in [0, this]
+  // Extra delay uniform in [0, jitter] that keeps FIFO order (a datagram never arrives before the
+  // one sent ahead of it unless it was reordered): host and switch timing noise, which breaks the
+  // exact phase locking a noiseless drop-tail queue shows (Floyd & Jacobson 1992).
+  Duration jitter{0};
   // Bytes each datagram costs on the link beyond its UDP payload: IPv4 (20) + UDP (8) headers.
   // Ethernet framing is not modelled (docs/simulator.md).
   std::uint32_t overhead_bytes = 28;
@@ -73,6 +78,7 @@ class Link {
   Rng rng_;
   Instant busy_until_ = kInstantZero;
   Instant last_offer_ = kInstantZero;
+  Instant last_arrival_ = kInstantZero;  // latest in-order arrival, for FIFO-preserving jitter
   LinkStats stats_;
 };
 

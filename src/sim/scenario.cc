@@ -50,6 +50,9 @@ std::string ReplayCommand(const SimConfig& config) {
   if (config.reorder_delay != defaults.reorder_delay) {
     command += fmt::format(" --reorder-delay {}", FormatDuration(config.reorder_delay));
   }
+  if (config.jitter != defaults.jitter) {
+    command += fmt::format(" --jitter {}", FormatDuration(config.jitter));
+  }
   if (config.uplink_rate_bps != defaults.uplink_rate_bps) {
     command += fmt::format(" --uplink-rate {}", config.uplink_rate_bps);
   }

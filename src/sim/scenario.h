@@ -28,6 +28,7 @@ struct SimConfig {
   double duplicate = 0;
   double reorder = 0;
   Duration reorder_delay = 1ms;
+  Duration jitter = 0s;  // FIFO-preserving delay noise, both directions (LinkConfig::jitter)
   // Reverse path, clients → server: unlimited rate (0) and queue unless configured.
   std::uint64_t uplink_rate_bps = 0;
   std::uint64_t uplink_queue_bytes = 0;

@@ -46,6 +46,7 @@ LinkConfig DownlinkConfig(const SimConfig& c) {
   link.duplicate = c.duplicate;
   link.reorder = c.reorder;
   link.reorder_delay = c.reorder_delay;
+  link.jitter = c.jitter;
   return link;
 }
 

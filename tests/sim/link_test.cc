@@ -129,6 +129,26 @@ TEST(Link, DuplicateArrivesAfterTheOriginal) {
   EXPECT_GE(out.arrival[1], out.arrival[0]);
 }
 
+TEST(Link, JitterKeepsOrderAndStaysWithinItsBound) {
+  LinkConfig c;
+  c.delay = 100us;
+  c.jitter = 50us;
+  Link link(c, 8, 1);
+  Instant previous = kInstantZero;
+  bool varied = false;
+  for (int i = 0; i < 1000; ++i) {
+    const Instant sent = At(Duration{i * 1'000});
+    const LinkOutcome out = link.Offer(100, sent);
+    ASSERT_EQ(out.copies, 1);
+    EXPECT_GE(out.arrival[0], previous);  // FIFO: jitter never reorders
+    EXPECT_GE(out.arrival[0], sent + 100us);
+    varied |= out.arrival[0] != sent + 100us;
+    previous = out.arrival[0];
+  }
+  EXPECT_TRUE(varied);
+  EXPECT_LE(previous, At(Duration{999'000}) + 150us);
+}
+
 std::uint64_t TraceHash(std::uint64_t seed) {
   LinkConfig c = Gigabit();
   c.queue_bytes = 20'000;
