@@ -182,7 +182,8 @@ void RegisterSimCommand(CLI::App& app) {
   sub->add_option("--loss", args->loss, "Loss probability, both ways: 0.01 or 1%");
   sub->add_option("--dup", args->duplicate, "Duplication probability, both ways");
   sub->add_option("--reorder", args->reorder, "Reordering probability, both ways");
-  sub->add_option("--reorder-delay", args->reorder_delay, "Largest hold-back of a reordered packet");
+  sub->add_option("--reorder-delay", args->reorder_delay,
+                  "Largest hold-back of a reordered packet");
   sub->add_option("--jitter", args->jitter, "Delay noise, both ways, keeping packet order");
   sub->add_option("--uplink-rate", args->uplink_rate, "Client-to-server rate (0: unlimited)");
   sub->add_option("--uplink-queue", args->uplink_queue, "Client-to-server queue (0: unlimited)");

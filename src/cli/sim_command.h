@@ -1,6 +1,6 @@
-// `stampede sim`: the command-line face of the deterministic boot-storm simulator (sim/). Parses and
-// validates the scenario, runs it, measures the CPU time it took, and prints a human report or one
-// JSON object. Must not contain simulation logic.
+// `stampede sim`: the command-line face of the deterministic boot-storm simulator (sim/). Parses
+// and validates the scenario, runs it, measures the CPU time it took, and prints a human report or
+// one JSON object. Must not contain simulation logic.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,7 +1,7 @@
 // The simulator's agenda: a binary min-heap of small plain events keyed by (time, sequence). The
 // sequence number (insertion order) breaks ties, so equal-time events run in the order they were
 // scheduled on every platform and the run is deterministic. No callbacks: an event is a kind and
-// two indexes that the simulation dispatches with a switch (no allocation or indirection per event).
+// an index that the simulation dispatches with a switch (no allocation or indirection per event).
 #pragma once
 
 #include <cstdint>

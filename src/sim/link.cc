@@ -1,5 +1,6 @@
-// The link model (link.h): drop-tail FIFO transmitter plus seeded faults. The order of random draws
-// is fixed (loss, then duplicate, then reorder, then jitter and the extra delays) so a seed replays exactly.
+// The link model (link.h): drop-tail FIFO transmitter plus seeded faults. The order of random
+// draws is fixed (loss, duplicate, reorder, then jitter and the extra delays) so a seed replays
+// exactly.
 #include "sim/link.h"
 
 #include <algorithm>

@@ -3,13 +3,13 @@
 // It is a pure calculator over virtual time: given a datagram offered at `now`, it says whether and
 // when copies arrive. It never schedules events, owns no packets and never reads a clock.
 //
-// Model (docs/simulator.md): the transmitter serialises datagrams back to back. The backlog at `now`
-// is the bytes not yet serialised, (busy_until - now) × rate; a datagram that does not fit beside
-// the backlog in `queue_bytes` is dropped at the tail. Otherwise it leaves when the transmitter
-// finishes it and arrives `delay` later. Loss happens on the wire after serialisation (a lost
-// datagram used the link); a duplicate is a second copy behind the first; a reordered datagram is
-// held for an extra random time so later ones overtake it. Optional jitter adds noise without
-// reordering.
+// Model (docs/simulator.md): the transmitter serialises datagrams back to back. The backlog at
+// `now` is the bytes not yet serialised, (busy_until - now) × rate; a datagram that does not fit
+// beside the backlog in `queue_bytes` is dropped at the tail. Otherwise it leaves when the
+// transmitter finishes it and arrives `delay` later. Loss happens on the wire after serialisation
+// (a lost datagram used the link); a duplicate is a second copy behind the first; a reordered
+// datagram is held for an extra random time so later ones overtake it. Optional jitter adds noise
+// without reordering.
 #pragma once
 
 #include <array>

@@ -260,7 +260,9 @@ void Simulation::FireTimer(std::uint32_t endpoint, Instant time) {
     if (c.armed != time) return;  // stale: re-armed earlier since
     c.armed = kInstantNever;
     if (!c.receiver) return;
-    if (static_cast<std::int64_t>(endpoint) == config_.trace_client) Trace(endpoint, "timer client", {});
+    if (static_cast<std::int64_t>(endpoint) == config_.trace_client) {
+      Trace(endpoint, "timer client", {});
+    }
     c.receiver->OnTimer(now_);
     ServiceClient(endpoint);
     return;

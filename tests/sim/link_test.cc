@@ -160,9 +160,10 @@ std::uint64_t TraceHash(std::uint64_t seed) {
   for (std::uint64_t i = 0; i < 20'000; ++i) {
     const LinkOutcome out = link.Offer(static_cast<std::uint32_t>(64 + i % 1400),
                                        At(Duration{i * 5'000}));
-    for (std::uint64_t v : {static_cast<std::uint64_t>(out.fate), std::uint64_t{out.copies},
-                            static_cast<std::uint64_t>(out.arrival[0].time_since_epoch().count()),
-                            static_cast<std::uint64_t>(out.arrival[1].time_since_epoch().count())}) {
+    const auto a0 = static_cast<std::uint64_t>(out.arrival[0].time_since_epoch().count());
+    const auto a1 = static_cast<std::uint64_t>(out.arrival[1].time_since_epoch().count());
+    const auto fate = static_cast<std::uint64_t>(out.fate);
+    for (std::uint64_t v : {fate, std::uint64_t{out.copies}, a0, a1}) {
       hash = (hash ^ v) * 0x100000001B3ULL;
     }
   }

@@ -44,7 +44,8 @@ TEST(ParseFraction, PlainAndPercent) {
 }
 
 TEST(Units, RefusalsCarryAMessage) {
-  for (const char* bad : {"", "abc", "-1", "+5", " 5", "5 ", "1e3", "0x10", "1.2.3", ".", "5Xbit"}) {
+  for (const char* bad :
+       {"", "abc", "-1", "+5", " 5", "5 ", "1e3", "0x10", "1.2.3", ".", "5Xbit"}) {
     const auto rate = ParseBitRate(bad);
     ASSERT_FALSE(rate) << bad;
     EXPECT_NE(rate.error().find(bad[0] == '\0' ? "rate" : bad), std::string::npos) << rate.error();
