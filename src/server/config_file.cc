@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -67,7 +68,7 @@ std::string Quote(std::string_view text) {
 
 std::string Octal(std::uint32_t value) {
   std::ostringstream out;
-  out << "0o" << std::oct << value;
+  out << "0o" << std::setfill('0') << std::setw(3) << std::oct << value;
   return out.str();
 }
 

@@ -164,7 +164,7 @@ TEST(ConfigFileTest, FormattedConfigReadsBackToTheSameValue) {
   auto config = Load(text);
   ASSERT_TRUE(config) << config.error() << "\n" << text;
   EXPECT_EQ(FormatConfig(*config), text);
-  EXPECT_THAT(text, HasSubstr("umask = 0o77"));
+  EXPECT_THAT(text, HasSubstr("umask = 0o077"));
   EXPECT_THAT(FormatConfig(ServerConfig{}), HasSubstr("size_max_bytes = \"unlimited\""));
 }
 
