@@ -1,0 +1,167 @@
+// AtomicFileSink, FdSink and FileSource (file_sink.h): the client's only file system code.
+#include "client/file_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include <fmt/core.h>
+
+namespace stampede::client {
+namespace {
+
+using transfer::StorageError;
+
+StorageError FromErrno(int errno_value) {
+  switch (errno_value) {
+    case ENOSPC:
+    case EDQUOT:
+      return StorageError::kDiskFull;
+    case EFBIG:
+      return StorageError::kSizeCapExceeded;
+    case EACCES:
+    case EPERM:
+      return StorageError::kAccessDenied;
+    default:
+      return StorageError::kIo;
+  }
+}
+
+tl::expected<void, StorageError> WriteAll(int fd, std::span<const std::byte> bytes,
+                                          std::optional<std::uint64_t> offset) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto* data = bytes.data() + done;
+    const std::size_t left = bytes.size() - done;
+    const ssize_t n = offset ? pwrite(fd, data, left, static_cast<off_t>(*offset + done))
+                             : write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return tl::unexpected(FromErrno(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+std::pair<std::string, std::string> SplitPath(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+mode_t CurrentUmask() {
+  const mode_t mask = umask(0);  // read it the only way POSIX offers, then put it back
+  umask(mask);
+  return mask;
+}
+
+}  // namespace
+
+tl::expected<AtomicFileSink, io::Error> AtomicFileSink::Create(const std::string& target_path) {
+  const auto [dir, name] = SplitPath(target_path);
+  if (name.empty()) return tl::unexpected(io::MakeError(EISDIR, "output " + target_path));
+  std::random_device device;
+  std::uniform_int_distribution<std::uint32_t> digits(0, 0xFFFFFF);
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    std::string temp = fmt::format("{}/.{}.stampede-{:06x}", dir, name, digits(device));
+    const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) return AtomicFileSink(fd, std::move(temp), target_path);
+    if (errno != EEXIST) return tl::unexpected(io::MakeError(errno, "create " + temp));
+  }
+  return tl::unexpected(io::MakeError(EEXIST, "create a temporary file in " + dir));
+}
+
+AtomicFileSink::AtomicFileSink(int fd, std::string temporary_path, std::string target_path)
+    : fd_(fd), temporary_path_(std::move(temporary_path)), target_path_(std::move(target_path)) {}
+
+AtomicFileSink::AtomicFileSink(AtomicFileSink&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      temporary_path_(std::move(other.temporary_path_)),
+      target_path_(std::move(other.target_path_)),
+      committed_(std::exchange(other.committed_, true)) {}
+
+AtomicFileSink::~AtomicFileSink() { Discard(); }
+
+void AtomicFileSink::Discard() {
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+  if (!committed_ && !temporary_path_.empty()) {
+    unlink(temporary_path_.c_str());
+    temporary_path_.clear();
+  }
+}
+
+tl::expected<void, StorageError> AtomicFileSink::WriteAt(std::uint64_t offset,
+                                                         std::span<const std::byte> bytes) {
+  if (fd_ < 0) return tl::unexpected(StorageError::kIo);
+  return WriteAll(fd_, bytes, offset);
+}
+
+tl::expected<void, StorageError> AtomicFileSink::Commit(std::uint64_t total_bytes) {
+  if (fd_ < 0) return tl::unexpected(StorageError::kIo);
+  if (ftruncate(fd_, static_cast<off_t>(total_bytes)) != 0 ||
+      fchmod(fd_, static_cast<mode_t>(0666U & ~CurrentUmask())) != 0 || fsync(fd_) != 0) {
+    return tl::unexpected(FromErrno(errno));
+  }
+  if (close(std::exchange(fd_, -1)) != 0) return tl::unexpected(FromErrno(errno));
+  if (rename(temporary_path_.c_str(), target_path_.c_str()) != 0) {
+    return tl::unexpected(FromErrno(errno));
+  }
+  committed_ = true;
+  return {};
+}
+
+tl::expected<void, StorageError> FdSink::WriteAt(std::uint64_t offset,
+                                                 std::span<const std::byte> bytes) {
+  static_cast<void>(offset);  // the Receiver writes in order (block_sink.h), so append
+  return WriteAll(fd_, bytes, std::nullopt);
+}
+
+tl::expected<FileSource, io::Error> FileSource::Open(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tl::unexpected(io::MakeError(errno, "open " + path));
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    const int e = errno;
+    close(fd);
+    return tl::unexpected(io::MakeError(e, "stat " + path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return tl::unexpected(io::MakeError(EINVAL, path + " is not a regular file"));
+  }
+  return FileSource(fd, static_cast<std::uint64_t>(st.st_size));
+}
+
+FileSource::FileSource(FileSource&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_bytes_(other.size_bytes_) {}
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) close(fd_);
+}
+
+tl::expected<std::size_t, StorageError> FileSource::ReadAt(std::uint64_t offset,
+                                                           std::span<std::byte> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = pread(fd_, out.data() + done, out.size() - done,
+                            static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return tl::unexpected(FromErrno(errno));
+    }
+    if (n == 0) break;  // end of file: the short read the BlockSource contract expects
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+}  // namespace stampede::client
