@@ -112,6 +112,7 @@ Simulation::Simulation(const SimConfig& config)
   if (config.windowsize != 1) {
     request_options_[request_option_count_++] = {"windowsize", windowsize_text_};
   }
+  if (config.corrupt_every_nth_data != 0) corrupt_period_ = config.corrupt_every_nth_data;
   report_.seed = config.seed;
   report_.clients = config.clients;
   report_.per_client.resize(config.clients);
@@ -192,9 +193,8 @@ void Simulation::Deliver(std::uint32_t handle) {
       pool_.Release(handle);
       return;
     }
-    s.sender->OnPacket(bytes, now_);
+    DeliverToSession(meta.client, bytes);
     pool_.Release(handle);
-    ServiceSession(meta.client);
     return;
   }
   Client& c = clients_[meta.client];
@@ -206,6 +206,28 @@ void Simulation::Deliver(std::uint32_t handle) {
   c.receiver->OnPacket(bytes, now_);
   pool_.Release(handle);
   ServiceClient(meta.client);
+}
+
+// A datagram for a client's server session. Besides the Sender's own tripwire, a wire-level check
+// that does not trust the engine's bookkeeping: in lock-step (windowsize 1) nothing can be due
+// when an ACK repeats the previous one, so a DATA leaving in that step answers a duplicate ACK
+// (RFC 1123 §4.2.3.1, PROTOCOL E37).
+void Simulation::DeliverToSession(std::uint32_t client, std::span<const std::byte> datagram) {
+  Session& s = sessions_[client];
+  bool repeated_ack = false;
+  if (datagram.size() == 4 && datagram[1] == std::byte{4}) {
+    const auto block = static_cast<std::uint16_t>((std::to_integer<unsigned>(datagram[2]) << 8) |
+                                                  std::to_integer<unsigned>(datagram[3]));
+    repeated_ack = s.last_ack == block && s.sender->options().windowsize == 1;
+    s.last_ack = block;
+  }
+  s.sender->OnPacket(datagram, now_);
+  const std::uint64_t data_before = data_emitted_;
+  ServiceSession(client);
+  if (repeated_ack && data_emitted_ != data_before) {
+    Violation(fmt::format("client {}: DATA sent in the step of a repeated ACK (t={}s)", client,
+                          ToSeconds(now_.time_since_epoch())));
+  }
 }
 
 // The server's port 69: parse, refuse what it must, deduplicate (E40), negotiate, start a Sender.
@@ -295,9 +317,8 @@ void Simulation::Drain(Machine& machine, std::uint32_t client, Direction directi
     }
     pool_.Meta(handle) = {client, static_cast<std::uint32_t>(*n), direction};
     ++report_.packets_sent;
-    if (config_.corrupt_every_nth_data != 0 && direction == Direction::kToClient &&
-        *n > wire::kDataHeaderBytes && buffer[1] == std::byte{3} &&
-        ++data_emitted_ % config_.corrupt_every_nth_data == 0) {
+    if (direction == Direction::kToClient && *n > wire::kDataHeaderBytes &&
+        buffer[1] == std::byte{3} && ++data_emitted_ % corrupt_period_ == 0) {
       buffer[*n - 1] ^= std::byte{0x01};  // the verifier self-test (scenario.h)
     }
     Transmit(handle);

@@ -46,6 +46,7 @@ class Simulation {
     std::optional<transfer::Sender> sender;
     Instant armed = kInstantNever;
     bool duplicate_ack_reported = false;
+    std::optional<std::uint16_t> last_ack;  // wire block of the last ACK delivered (lock-step check)
   };
 
   void Dispatch(const Event& event);
@@ -62,6 +63,7 @@ class Simulation {
   void Arm(Instant& armed, Instant deadline, std::uint32_t endpoint);
   void CheckClient(std::uint32_t client);
   void CheckSession(std::uint32_t client);
+  void DeliverToSession(std::uint32_t client, std::span<const std::byte> datagram);
   void Violation(std::string text);
   void Trace(std::uint32_t client, std::string_view what, std::span<const std::byte> datagram);
   void Finish();
@@ -83,7 +85,8 @@ class Simulation {
   std::size_t request_option_count_ = 0;
   Instant now_ = kInstantZero;
   std::uint64_t file_seed_;
-  std::uint64_t data_emitted_ = 0;  // for corrupt_every_nth_data
+  std::uint64_t corrupt_period_ = UINT64_MAX;  // corrupt_every_nth_data, or never
+  std::uint64_t data_emitted_ = 0;  // for corrupt_every_nth_data and the lock-step check
   SimReport report_;
 };
 
