@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "cli/get_command.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
 #include "cli/version.h"
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("stampede ") + stampede::cli::kVersion);
   app.require_subcommand(0, 1);
   stampede::cli::RegisterSimCommand(app);
+  stampede::cli::RegisterGetCommand(app);
   stampede::cli::RegisterServeCommand(app);
   CLI11_PARSE(app, argc, argv);
   if (app.get_subcommands().empty()) {
