@@ -12,24 +12,24 @@ namespace stampede::cli {
 namespace {
 
 // sd-daemon(3) priorities: SD_ERR 3, SD_WARNING 4, SD_NOTICE 5, SD_INFO 6, SD_DEBUG 7.
-int Priority(LogLevel level) {
+int Priority(server::LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return 3;
-    case LogLevel::kWarning: return 4;
-    case LogLevel::kNotice: return 5;
-    case LogLevel::kInfo: return 6;
-    case LogLevel::kDebug: return 7;
+    case server::LogLevel::kError: return 3;
+    case server::LogLevel::kWarning: return 4;
+    case server::LogLevel::kNotice: return 5;
+    case server::LogLevel::kInfo: return 6;
+    case server::LogLevel::kDebug: return 7;
   }
   return 6;
 }
 
-const char* Name(LogLevel level) {
+const char* Name(server::LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
+    case server::LogLevel::kError: return "error";
+    case server::LogLevel::kWarning: return "warning";
+    case server::LogLevel::kNotice: return "notice";
+    case server::LogLevel::kInfo: return "info";
+    case server::LogLevel::kDebug: return "debug";
   }
   return "info";
 }
@@ -48,8 +48,7 @@ std::string Timestamp() {
 
 }  // namespace
 
-void ServeLog::Write(LogLevel level, std::string_view message) const {
-  if (!Enabled(level)) return;
+void ServeLog::Log(server::LogLevel level, std::string_view message) {
   std::string line;
   if (journal_) {
     line = "<" + std::to_string(Priority(level)) + ">";
