@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "cli/get_command.h"
+#include "cli/put_command.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
 #include "cli/version.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   stampede::cli::RegisterSimCommand(app);
   stampede::cli::RegisterGetCommand(app);
+  stampede::cli::RegisterPutCommand(app);
   stampede::cli::RegisterServeCommand(app);
   CLI11_PARSE(app, argc, argv);
   if (app.get_subcommands().empty()) {
