@@ -33,16 +33,27 @@ TIMEOUT = 60  # seconds, any single transfer of the normal cases
 SLOW_TIMEOUT = 240  # the 40 MiB transfers
 
 
-def main():
-    """Parses --stampede/--peers, then runs unittest with the remaining arguments."""
+def main(slow=(), skip=(), only=None):
+    """Parses --stampede/--peers/--slow, then runs unittest with the remaining arguments.
+
+    `slow` names the test classes of the module that run only with --slow (and only those then);
+    `skip` names classes this run leaves to another run (`only`: the classes this run is for)."""
     global STAMPEDE, PEERS
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--stampede", default=STAMPEDE)
     parser.add_argument("--peers", default=PEERS)
+    parser.add_argument("--slow", action="store_true")
     args, rest = parser.parse_known_args()
     STAMPEDE, PEERS = args.stampede, args.peers
     os.environ["STAMPEDE_BIN"], os.environ["STAMPEDE_PEERS_DIR"] = STAMPEDE, PEERS
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    module = sys.modules["__main__"]
+    if not [a for a in rest if not a.startswith("-")]:
+        names = [n for n, v in vars(module).items()
+                 if isinstance(v, type) and issubclass(v, unittest.TestCase)
+                 and unittest.defaultTestLoader.getTestCaseNames(v)]
+        rest += [n for n in names if (n in slow) == args.slow and n not in skip
+                 and (only is None or n in only)]
+    unittest.main(module=module, argv=[sys.argv[0]] + rest, verbosity=2)
 
 
 # ---------------------------------------------------------------------------------------------- peers
@@ -218,6 +229,12 @@ class Server:
 
 # -------------------------------------------------------------------------------------------- servers
 # Each returns the command line of a server on host:port serving root; `upload` allows new files.
+
+CLIENT_FEATURES = {
+    "stampede": {"windowsize": True, "netascii": True, "put": True},
+    "curl": {"windowsize": False, "netascii": False, "put": True},
+    "atftp": {"windowsize": True, "netascii": True, "put": True},
+}
 
 SERVER_FEATURES = {
     # windowsize: RFC 7440; deny_upload: can be told to refuse a WRQ for a new file.
