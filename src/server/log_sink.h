@@ -20,9 +20,7 @@ class LogSink {
   virtual void Log(LogLevel level, std::string_view line) = 0;
   // Called once per finished transfer, right after its log line; the default ignores it. For
   // metrics exporters and tests that want the fields rather than the text.
-  virtual void OnTransferFinished(const TransferSummary& summary) {
-    static_cast<void>(summary);
-  }
+  virtual void OnTransferFinished(const TransferSummary& summary) { static_cast<void>(summary); }
 };
 
 // Discards everything.

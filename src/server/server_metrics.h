@@ -22,7 +22,7 @@ struct ServerMetrics {
   std::uint64_t refused_busy = 0;             // sessions_max / sessions_per_client_max
   // Sessions.
   std::uint64_t sessions_started = 0;
-  std::uint64_t sessions_active = 0;  // gauge
+  std::uint64_t sessions_active = 0;     // gauge
   std::uint64_t sessions_restarted = 0;  // single-port: a new request from a live tuple
   std::uint64_t completed = 0;
   std::uint64_t completed_unconfirmed = 0;  // E45
@@ -39,7 +39,7 @@ struct ServerMetrics {
   std::uint64_t bytes_received = 0;  // payload bytes of finished write transfers
   std::uint64_t retransmits = 0;     // of finished transfers
   // Receiving.
-  std::uint64_t receive_overflows = 0;  // kernel drops reported by SO_RXQ_OVFL
+  std::uint64_t receive_overflows = 0;        // kernel drops reported by SO_RXQ_OVFL
   std::uint64_t session_socket_failures = 0;  // could not open a per-transfer socket
   std::uint64_t reloads = 0;
   std::uint64_t reloads_refused = 0;

@@ -1,0 +1,150 @@
+// Transfer I/O of Server::Impl (server_impl.h): reading a session's socket (strays answered with
+// ERROR 5, E39), pumping its machine's datagrams into the send bank, its timer, and the end of a
+// session (log line, metrics, release). A datagram the kernel refuses (EPERM from a local
+// firewall, ENOBUFS) is a lost packet: counted, and the transfer's retransmission recovers; it
+// never ends a transfer (the tftpd-hpa failure where one EPERM aborted the whole transfer).
+#include <fmt/core.h>
+
+#include "server/server_impl.h"
+#include "transfer/stray.h"
+
+namespace stampede::server {
+
+std::span<std::byte> Server::Impl::Outbox(const io::UdpSocket& socket) {
+  if (!tx_.empty() && (tx_socket_ != &socket || tx_.full())) FlushPending();
+  tx_socket_ = &socket;
+  return tx_.NextBuffer();
+}
+
+void Server::Impl::FlushPending() {
+  if (tx_.empty() || tx_socket_ == nullptr) return;
+  const io::TxReport report = tx_.Flush(*tx_socket_);
+  metrics_.datagrams_sent += report.sent;
+  metrics_.send_failures += report.lost;
+}
+
+void Server::Impl::Launch(std::unique_ptr<Session> session, Instant now) {
+  Session& s = sessions_.Insert(std::move(session));
+  ++metrics_.sessions_started;
+  metrics_.sessions_active = sessions_.size();
+  s.set_timer(loop_->timers().Create(&s));
+  if (s.socket() != nullptr) {
+    if (auto added = loop_->Add(s.socket()->fd(), EPOLLIN, &s); !added) {
+      Log(LogLevel::kWarning, "transfer socket: " + added.error().ToString());
+      loop_->timers().Destroy(s.timer());
+      finished_.push_back(sessions_.Remove(s.client()));
+      metrics_.sessions_active = sessions_.size();
+      ++metrics_.session_socket_failures;
+      return;
+    }
+  }
+  Pump(s, now);
+}
+
+void Server::Impl::OnSessionReadable(Session& session, const io::IoEvent& event) {
+  const io::UdpSocket& socket = *session.socket();
+  rx_.Receive(socket, event.packet_budget);
+  for (const io::RxDatagram& datagram : rx_.datagrams()) {
+    if (*datagram.peer == session.client()) {
+      session.OnPacket(datagram.payload, event.now);
+    } else {
+      HandleStray(socket, datagram, event.now);
+    }
+  }
+  Pump(session, event.now);
+}
+
+void Server::Impl::HandleStray(const io::UdpSocket& socket, const io::RxDatagram& datagram,
+                               Instant now) {
+  ++metrics_.strays;  // E39: answered, the transfer goes on
+  if (policy_->config().drop_privileged_source_ports && datagram.peer->port() < 1024) return;
+  if (!transfer::ShouldAnswerStray(datagram.payload)) return;  // never answer an ERROR
+  if (!error_limiter_.Allow(*datagram.peer, now)) {
+    ++metrics_.errors_rate_limited;
+    return;
+  }
+  const std::size_t size = transfer::WriteStrayReply(Outbox(socket));
+  if (size == 0) return;
+  tx_.Commit(size, *datagram.peer);
+  ++metrics_.errors_sent;
+}
+
+void Server::Impl::OnSessionTimer(Session& session, Instant now) {
+  session.OnTransferTimer(now);
+  Pump(session, now);
+}
+
+void Server::Impl::Pump(Session& session, Instant now) {
+  const io::UdpSocket& socket = session.send_socket();
+  const io::PacketInfo* from =
+      session.socket() == nullptr && session.reply_from().valid() ? &session.reply_from() : nullptr;
+  for (;;) {
+    const std::span<std::byte> buffer = Outbox(socket);
+    const auto size = session.PollTransmit(buffer, now);
+    if (!size) break;
+    tx_.Commit(*size, session.client(), from);
+  }
+  FlushPending();
+  session.NoteProgress(now);
+  if (session.finished()) {
+    Finish(session, now, false);
+    return;
+  }
+  const Instant deadline = session.NextDeadline();
+  if (deadline == kInstantNever) {
+    loop_->timers().Disarm(session.timer());
+  } else {
+    loop_->timers().Arm(session.timer(), deadline);
+  }
+}
+
+void Server::Impl::Finish(Session& session, Instant now, bool aborted_by_shutdown) {
+  FlushPending();
+  const TransferSummary summary = session.Summarize(now, aborted_by_shutdown);
+  LogLevel level = LogLevel::kInfo;
+  switch (summary.status) {
+    case transfer::TransferStatus::kComplete: ++metrics_.completed; break;
+    case transfer::TransferStatus::kCompleteUnconfirmed: ++metrics_.completed_unconfirmed; break;
+    case transfer::TransferStatus::kProbe: ++metrics_.probes; break;
+    case transfer::TransferStatus::kFailed:
+      ++metrics_.failed;
+      level = LogLevel::kNotice;
+      break;
+    case transfer::TransferStatus::kActive:
+      if (aborted_by_shutdown) ++metrics_.aborted_by_shutdown;
+      level = LogLevel::kNotice;
+      break;
+  }
+  if (summary.direction == TransferDirection::kRead) {
+    metrics_.bytes_sent += summary.bytes;
+  } else {
+    metrics_.bytes_received += summary.bytes;
+  }
+  metrics_.retransmits += summary.retransmits;
+  Log(level, FormatTransferLine(summary));
+  log_.OnTransferFinished(summary);
+  if (session.socket() != nullptr) loop_->Remove(session.socket()->fd());
+  loop_->timers().Destroy(session.timer());
+  finished_.push_back(sessions_.Remove(session.client()));
+  metrics_.sessions_active = sessions_.size();
+}
+
+void Server::Impl::AbortAll(Instant now) {
+  for (Session* session : sessions_.All()) {
+    if (session->status() == transfer::TransferStatus::kActive) {
+      // Tell the peer rather than leave it retrying into silence.
+      const io::UdpSocket& socket = session->send_socket();
+      const std::span<std::byte> buffer = Outbox(socket);
+      const std::size_t size =
+          wire::WriteError(buffer, wire::ErrorCode::kNotDefined, "Server shutting down");
+      const io::PacketInfo* from = session->socket() == nullptr && session->reply_from().valid()
+                                       ? &session->reply_from()
+                                       : nullptr;
+      if (size > 0) tx_.Commit(size, session->client(), from);
+    }
+    Finish(*session, now, true);
+  }
+  FlushPending();
+}
+
+}  // namespace stampede::server
