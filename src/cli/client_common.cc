@@ -147,7 +147,8 @@ std::string DescribeFailure(const client::ClientResult& r) {
                          Escaped(r.error.message()), code);
     case Outcome::kIntegrity:
       if (!r.detail.empty()) return "integrity: " + r.detail + fmt::format(" (sent ERROR {})", code);
-      return fmt::format("integrity: {} (sent ERROR {})", Escaped(r.error.message()), code);
+      return fmt::format("integrity: larger than tsize or --max-size ({}; sent ERROR {})",
+                         Escaped(r.error.message()), code);
     case Outcome::kLocalFile:
       return fmt::format("local file: {} (sent ERROR {})", Escaped(r.error.message()), code);
     case Outcome::kInterrupted:

@@ -92,6 +92,34 @@ tl::expected<std::vector<std::string>, std::string> OutputPaths(const std::vecto
   return paths;
 }
 
+// One config per target; on failure the message is printed and the exit code returned.
+tl::expected<std::vector<client::ClientConfig>, int> MakeConfigs(
+    const std::vector<GetTarget>& targets, const client::ClientConfig& base,
+    const ClientArgs& args) {
+  std::vector<client::ClientConfig> configs;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const auto& t = targets[i];
+    auto server = ResolveHost(t.remote.host, t.remote.port.value_or(static_cast<std::uint16_t>(args.port)),
+                              AddressFamily(args));
+    if (!server) {
+      fmt::print(stderr, "{}: {}: {}\n", kCommand, t.label, server.error());
+      return tl::unexpected(kExitNetwork);
+    }
+    client::ClientConfig config = base;
+    config.direction = client::Direction::kGet;
+    config.server = *server;
+    config.remote_path = t.remote.path;
+    config.port_start_offset = static_cast<std::uint32_t>(i);
+    if (!client::RequestFits(config)) {
+      fmt::print(stderr, "{}: {}: the request would exceed 512 bytes (RFC 2347); nothing sent\n",
+                 kCommand, t.label);
+      return tl::unexpected(kExitUsage);
+    }
+    configs.push_back(std::move(config));
+  }
+  return configs;
+}
+
 int RunGet(const std::vector<std::string>& argv) {
   CLI::App app{"Download files from a TFTP server", kCommand};
   app.footer(kFooter);
@@ -110,18 +138,13 @@ int RunGet(const std::vector<std::string>& argv) {
                !base ? base.error() : outputs.error(), kCommand);
     return kExitUsage;
   }
+  auto configs = MakeConfigs(*targets, *base, args);
+  if (!configs) return configs.error();
   // Sinks are declared before the transfers that use them, so they outlive them; an uncommitted
   // AtomicFileSink removes its temporary when destroyed.
   std::vector<std::unique_ptr<transfer::BlockSink>> sinks;
   std::vector<PlannedTransfer> planned;
-  for (std::size_t i = 0; i < targets->size(); ++i) {
-    const auto& t = (*targets)[i];
-    auto server = ResolveHost(t.remote.host, t.remote.port.value_or(static_cast<std::uint16_t>(args.port)),
-                              AddressFamily(args));
-    if (!server) {
-      fmt::print(stderr, "{}: {}: {}\n", kCommand, t.label, server.error());
-      return kExitNetwork;
-    }
+  for (std::size_t i = 0; i < configs->size(); ++i) {
     const std::string& out = (*outputs)[i];
     if (out == "-") {
       sinks.push_back(std::make_unique<client::FdSink>(STDOUT_FILENO));
@@ -133,12 +156,8 @@ int RunGet(const std::vector<std::string>& argv) {
       }
       sinks.push_back(std::make_unique<client::AtomicFileSink>(std::move(*sink)));
     }
-    client::ClientConfig config = *base;
-    config.direction = client::Direction::kGet;
-    config.server = *server;
-    config.remote_path = t.remote.path;
-    config.port_start_offset = static_cast<std::uint32_t>(i);
-    planned.push_back({t.label, std::make_unique<client::ClientTransfer>(config, *sinks.back())});
+    planned.push_back(
+        {(*targets)[i].label, std::make_unique<client::ClientTransfer>((*configs)[i], *sinks.back())});
   }
   const int code = RunPlanned(planned, args, kCommand);
   planned.clear();

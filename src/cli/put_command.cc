@@ -90,6 +90,11 @@ int RunPut(const std::vector<std::string>& argv) {
   config.server = *server;
   config.remote_path = target->remote.path;
   config.upload_size_bytes = source->size_bytes();
+  if (!client::RequestFits(config)) {
+    fmt::print(stderr, "{}: {}: the request would exceed 512 bytes (RFC 2347); nothing sent\n",
+               kCommand, target->label);
+    return kExitUsage;
+  }
   std::vector<PlannedTransfer> planned;
   planned.push_back({target->label, std::make_unique<client::ClientTransfer>(config, *source)});
   const int code = RunPlanned(planned, args, kCommand);

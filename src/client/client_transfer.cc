@@ -124,27 +124,47 @@ ClientTransfer::ClientTransfer(const ClientConfig& config, transfer::BlockSource
 
 ClientTransfer::~ClientTransfer() = default;
 
+namespace {
+
+// The options a request carries, as (name, value) pairs in the order they are sent.
+std::vector<std::pair<std::string_view, std::string>> OptionPairs(const ClientConfig& config) {
+  std::vector<std::pair<std::string_view, std::string>> pairs;
+  const std::uint16_t blksize =
+      config.blksize.value_or(config.server.IsV6() ? kBlksizeDefaultV6 : kBlksizeDefaultV4);
+  pairs.emplace_back("blksize", std::to_string(blksize));
+  if (config.windowsize) pairs.emplace_back("windowsize", std::to_string(*config.windowsize));
+  if (config.timeout_s) pairs.emplace_back("timeout", std::to_string(*config.timeout_s));
+  if (config.tsize && config.mode == wire::Mode::kOctet) {
+    if (config.direction == Direction::kGet) {
+      pairs.emplace_back("tsize", "0");  // RFC 2349: an RRQ asks with 0
+    } else if (config.upload_size_bytes) {
+      pairs.emplace_back("tsize", std::to_string(*config.upload_size_bytes));
+    }
+  }
+  if (config.rollover) {
+    pairs.emplace_back("rollover", *config.rollover == wire::Rollover::kToOne ? "1" : "0");
+  }
+  return pairs;
+}
+
+}  // namespace
+
+bool RequestFits(const ClientConfig& config) {
+  std::vector<wire::Option> options;
+  const auto pairs = config.send_options ? OptionPairs(config)
+                                         : std::vector<std::pair<std::string_view, std::string>>{};
+  for (const auto& [name, value] : pairs) options.push_back(wire::Option{name, value});
+  std::array<std::byte, wire::kRequestMaxBytes> buf{};
+  const auto opcode = config.direction == Direction::kGet ? wire::Opcode::kRrq : wire::Opcode::kWrq;
+  return wire::WriteRequest(buf, opcode, config.remote_path, config.mode, options) != 0;
+}
+
 void ClientTransfer::BuildRequestOptions(bool with_options) {
   option_values_.clear();
   options_.clear();
   options_sent_ = with_options;
   if (!with_options) return;
-  std::vector<std::pair<std::string_view, std::string>> pairs;
-  const std::uint16_t blksize = config_.blksize.value_or(
-      config_.server.IsV6() ? kBlksizeDefaultV6 : kBlksizeDefaultV4);
-  pairs.emplace_back("blksize", std::to_string(blksize));
-  if (config_.windowsize) pairs.emplace_back("windowsize", std::to_string(*config_.windowsize));
-  if (config_.timeout_s) pairs.emplace_back("timeout", std::to_string(*config_.timeout_s));
-  if (config_.tsize && config_.mode == wire::Mode::kOctet) {
-    if (config_.direction == Direction::kGet) {
-      pairs.emplace_back("tsize", "0");  // RFC 2349: an RRQ asks with 0
-    } else if (config_.upload_size_bytes) {
-      pairs.emplace_back("tsize", std::to_string(*config_.upload_size_bytes));
-    }
-  }
-  if (config_.rollover) {
-    pairs.emplace_back("rollover", *config_.rollover == wire::Rollover::kToOne ? "1" : "0");
-  }
+  auto pairs = OptionPairs(config_);
   option_values_.reserve(pairs.size());
   for (auto& [name, value] : pairs) option_values_.push_back(std::move(value));
   for (std::size_t i = 0; i < pairs.size(); ++i) {

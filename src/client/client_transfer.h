@@ -48,6 +48,10 @@ enum class Outcome : std::uint8_t {
 
 std::string_view OutcomeName(Outcome outcome);
 
+// False when the request `config` describes would exceed 512 bytes (RFC 2347, H78): check before
+// creating output files. A transfer with such a config finishes with kRequestTooLong.
+bool RequestFits(const ClientConfig& config);
+
 struct ClientResult {
   Outcome outcome = Outcome::kActive;
   transfer::TransferError error;  // what was sent or received, when the engine failed
