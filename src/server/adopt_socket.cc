@@ -3,9 +3,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include <fcntl.h>
-#include <fmt/core.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,7 +15,8 @@ namespace stampede::server {
 namespace {
 
 std::string Errno(std::string_view what, int fd) {
-  return fmt::format("adopted socket (fd {}): {}: {}", fd, what, std::strerror(errno));
+  return "adopted socket (fd " + std::to_string(fd) + "): " + std::string(what) + ": " +
+         std::strerror(errno);
 }
 
 void SetInt(int fd, int level, int name, int value) {
@@ -57,7 +59,7 @@ tl::expected<AdoptedSocket, std::string> AdoptUdpSocket(int fd, const io::Socket
   const io::Address local = io::Address::FromSockaddr(reinterpret_cast<sockaddr*>(&ss), length);
   if (type != SOCK_DGRAM || local.empty()) {
     ::close(fd);
-    return tl::unexpected(fmt::format("adopted socket (fd {}): not a UDP socket", fd));
+    return tl::unexpected("adopted socket (fd " + std::to_string(fd) + "): not a UDP socket");
   }
   io::SocketOptions placeholder_options = options;
   placeholder_options.free_bind = false;

@@ -3,10 +3,10 @@
 #include "server/server.h"
 
 #include <csignal>
+#include <string>
 #include <utility>
 
 #include <fcntl.h>
-#include <fmt/core.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,11 +36,12 @@ io::SocketOptions ListenerOptions(const ServerConfig& config) {
 
 void WarnIfCapped(LogSink& log, const io::Address& local, const io::BufferReport& r) {
   if (!r.capped()) return;
-  log.Log(LogLevel::kWarning,
-          fmt::format("{}: socket buffers capped by the kernel: receive {} of {} bytes, send {} "
-                      "of {} bytes (raise net.core.rmem_max / wmem_max)",
-                      local.ToString(), r.receive_granted_bytes, r.receive_requested_bytes,
-                      r.send_granted_bytes, r.send_requested_bytes));
+  log.Log(LogLevel::kWarning, local.ToString() + ": socket buffers capped by the kernel: receive " +
+                                  std::to_string(r.receive_granted_bytes) + " of " +
+                                  std::to_string(r.receive_requested_bytes) + " bytes, send " +
+                                  std::to_string(r.send_granted_bytes) + " of " +
+                                  std::to_string(r.send_requested_bytes) +
+                                  " bytes (raise net.core.rmem_max / wmem_max)");
 }
 
 }  // namespace
@@ -95,8 +96,8 @@ tl::expected<void, std::string> Server::Impl::BindListeners() {
     auto socket = io::UdpSocket::Open(*address, ListenerOptions(config));
     if (!socket) return tl::unexpected(socket.error().ToString());
     if (socket->FellBackToIpv4()) {
-      Log(LogLevel::kNotice, fmt::format("{}: IPv6 unavailable, listening on {} instead", text,
-                                         socket->local_address().ToString()));
+      Log(LogLevel::kNotice, text + ": IPv6 unavailable, listening on " +
+                                 socket->local_address().ToString() + " instead");
     }
     WarnIfCapped(log_, socket->local_address(), socket->buffer_report());
     const io::Address local = socket->local_address();
@@ -137,10 +138,10 @@ void Server::Impl::SweepStaleUploads() {
     return;
   }
   if (report->removed > 0 || report->failures > 0 || report->truncated) {
-    Log(LogLevel::kNotice,
-        fmt::format("stale upload sweep: removed {} temporaries, {} not removable{}",
-                    report->removed, report->failures,
-                    report->truncated ? ", walk cut short by its bounds" : ""));
+    Log(LogLevel::kNotice, "stale upload sweep: removed " + std::to_string(report->removed) +
+                               " temporaries, " + std::to_string(report->failures) +
+                               " not removable" +
+                               (report->truncated ? ", walk cut short by its bounds" : ""));
   }
 }
 
@@ -249,7 +250,8 @@ tl::expected<void, std::string> Server::Impl::Run(const RunOptions& options) {
     if (stop_requested_.load(std::memory_order_acquire) && !stopping_) {
       stopping_ = true;
       stop_deadline_ = now + policy_->config().shutdown_grace;
-      Log(LogLevel::kNotice, fmt::format("stopping: {} transfers to finish", sessions_.size()));
+      Log(LogLevel::kNotice,
+          "stopping: " + std::to_string(sessions_.size()) + " transfers to finish");
       if (options.on_stopping) options.on_stopping();
     }
     if (stopping_) {

@@ -12,8 +12,6 @@
 #include <cstring>
 #include <utility>
 
-#include <fmt/core.h>
-
 #include "server/escape.h"
 #include "server/server_impl.h"
 #include "transfer/negotiation.h"
@@ -163,11 +161,11 @@ void Server::Impl::Refuse(Listener& listener, const io::RxDatagram& datagram,
                           const wire::Request& request, const Refusal& refusal, Instant now) {
   ++metrics_.refused;
   if (policy_->config().verbosity > 0) {
-    Log(LogLevel::kDebug,
-        fmt::format("{} {} \"{}\" refused: ERROR {} ({}: {})", datagram.peer->ToString(),
-                    request.opcode == wire::Opcode::kRrq ? "read" : "write",
-                    EscapeBytes(request.filename), static_cast<unsigned>(refusal.code),
-                    ToString(refusal.kind), refusal.reason));
+    Log(LogLevel::kDebug, datagram.peer->ToString() +
+                              (request.opcode == wire::Opcode::kRrq ? " read \"" : " write \"") +
+                              EscapeBytes(request.filename) + "\" refused: ERROR " +
+                              std::to_string(static_cast<unsigned>(refusal.code)) + " (" +
+                              std::string(ToString(refusal.kind)) + ": " + refusal.reason + ")");
   }
   const std::string_view message = refusal.peer_message.empty()
                                        ? wire::StandardMessage(refusal.code)

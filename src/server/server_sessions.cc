@@ -3,8 +3,6 @@
 // session (log line, metrics, release). A datagram the kernel refuses (EPERM from a local
 // firewall, ENOBUFS) is a lost packet: counted, and the transfer's retransmission recovers; it
 // never ends a transfer (the tftpd-hpa failure where one EPERM aborted the whole transfer).
-#include <fmt/core.h>
-
 #include "server/server_impl.h"
 #include "transfer/stray.h"
 

@@ -36,28 +36,33 @@ std::string_view OutcomeName(const TransferSummary& s) {
 }  // namespace
 
 std::string FormatTransferLine(const TransferSummary& s) {
-  std::string line;
-  auto out = std::back_inserter(line);
-  fmt::format_to(out, "{} {} \"{}\" {}", s.client.ToString(),
-                 s.direction == TransferDirection::kRead ? "read" : "write", s.filename,
-                 wire::ModeName(s.mode));
+  std::string line = s.client.ToString();
+  line += s.direction == TransferDirection::kRead ? " read \"" : " write \"";
+  line += s.filename;
+  line += "\" ";
+  line += wire::ModeName(s.mode);
   if (s.oack_sent) {
-    fmt::format_to(out, " blksize={} windowsize={}", s.options.blksize, s.options.windowsize);
-    if (s.options.tsize) fmt::format_to(out, " tsize={}", *s.options.tsize);
+    line += " blksize=" + std::to_string(s.options.blksize);
+    line += " windowsize=" + std::to_string(s.options.windowsize);
+    if (s.options.tsize) line += " tsize=" + std::to_string(*s.options.tsize);
     if (s.options.fixed_timeout) {
-      fmt::format_to(
-          out, " timeout_ms={}",
-          std::chrono::duration_cast<std::chrono::milliseconds>(*s.options.fixed_timeout).count());
+      line += " timeout_ms=" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  *s.options.fixed_timeout)
+                                                  .count());
     }
-    if (s.options.rollover == wire::Rollover::kToOne) fmt::format_to(out, " rollover=1");
+    if (s.options.rollover == wire::Rollover::kToOne) line += " rollover=1";
   } else {
-    fmt::format_to(out, " no-options");
+    line += " no-options";
   }
-  fmt::format_to(out, " bytes={} duration_ms={:.1f} retransmits={} outcome={}", s.bytes,
-                 ToSeconds(s.duration) * 1000.0, s.retransmits, OutcomeName(s));
+  char duration[32];
+  std::snprintf(duration, sizeof(duration), "%.1f", ToSeconds(s.duration) * 1000.0);
+  line += " bytes=" + std::to_string(s.bytes) + " duration_ms=" + duration +
+          " retransmits=" + std::to_string(s.retransmits) + " outcome=";
+  line += OutcomeName(s);
   if (s.status == transfer::TransferStatus::kFailed) {
-    fmt::format_to(out, " code={} origin={} message=\"{}\"", static_cast<unsigned>(s.error.code),
-                   OriginName(s.error.origin), EscapeBytes(s.error.message(), 128));
+    line += " code=" + std::to_string(static_cast<unsigned>(s.error.code)) + " origin=";
+    line += OriginName(s.error.origin);
+    line += " message=\"" + EscapeBytes(s.error.message(), 128) + "\"";
   }
   return line;
 }
