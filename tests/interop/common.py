@@ -287,7 +287,7 @@ def client_get(client, host, port, remote, local, blksize=None, windowsize=None,
     """Downloads remote to local with the named client; returns the CompletedProcess."""
     url = f"tftp://{host}:{port}/{remote}"
     if client == "stampede":
-        cmd = [peer("stampede"), "get", url, "-o", local]
+        cmd = [peer("stampede"), "get", "-q", url, "-o", local]
         if blksize:
             cmd += ["--blksize", str(blksize)]
         if windowsize:
@@ -330,7 +330,7 @@ def client_put(client, host, port, local, remote, blksize=None, windowsize=None,
                timeout=TIMEOUT, extra=()):
     url = f"tftp://{host}:{port}/{remote}"
     if client == "stampede":
-        cmd = [peer("stampede"), "put", local, url]
+        cmd = [peer("stampede"), "put", "-q", local, url]
         if blksize:
             cmd += ["--blksize", str(blksize)]
         if windowsize:
