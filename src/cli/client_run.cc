@@ -37,7 +37,6 @@ int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
   bar.Clear();
 
   int exit_code = kExitOk;
-  const double elapsed_s = ToSeconds(io::Now() - start);
   for (auto& p : planned) {
     const auto result = p.transfer->result();
     if (result.retried_without_options && !args.quiet) {
@@ -50,6 +49,7 @@ int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
       continue;
     }
     if (!args.quiet && (terminal || args.verbose)) {
+      const double elapsed_s = ToSeconds(result.duration.value_or(io::Now() - start));
       const auto bytes = static_cast<double>(result.stats.bytes_transferred);
       fmt::print(stderr, "{}: {} in {:.2f} s ({}/s), blksize {}, windowsize {}{}\n", p.label,
                  FormatBytes(bytes), elapsed_s, FormatBytes(elapsed_s > 0 ? bytes / elapsed_s : 0),

@@ -111,13 +111,13 @@ tl::expected<std::size_t, StorageError> ClientTransfer::GuardedSource::ReadAt(
 }
 
 ClientTransfer::ClientTransfer(const ClientConfig& config, transfer::BlockSink& sink)
-    : config_(config), buffer_(kBufferBytes) {
+    : config_(config), buffer_(kBufferBytes), tx_buffer_(kBufferBytes) {
   STAMPEDE_CHECK(config.direction == Direction::kGet);
   sink_.emplace(sink, *this);
 }
 
 ClientTransfer::ClientTransfer(const ClientConfig& config, transfer::BlockSource& source)
-    : config_(config), buffer_(kBufferBytes) {
+    : config_(config), buffer_(kBufferBytes), tx_buffer_(kBufferBytes) {
   STAMPEDE_CHECK(config.direction == Direction::kPut);
   source_.emplace(source);
 }
@@ -207,6 +207,7 @@ tl::expected<void, io::Error> ClientTransfer::Start(Instant now) {
     return tl::unexpected(opened.error());
   }
   socket_ = std::move(*opened);
+  started_at_ = now;
   BuildRequestOptions(config_.send_options);
   StartEngine();
   Flush(now);
@@ -280,9 +281,7 @@ void ClientTransfer::OnReadable(Instant now) {
       continue;  // ICMP leftovers and friends: counted by nobody, retransmission recovers
     }
     const std::size_t size = std::min(*received, buffer_.size());
-    // The engine writes into buffer_ while flushing, so hand it a copy of the datagram.
-    std::vector<std::byte> datagram(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size));
-    HandleDatagram(datagram, from, now);
+    HandleDatagram(std::span(buffer_).first(size), from, now);
   }
 }
 
@@ -296,11 +295,12 @@ void ClientTransfer::Flush(Instant now) {
   const io::Address to = peer_.value_or(config_.server);
   for (;;) {
     std::optional<std::size_t> n;
-    if (receiver_) n = receiver_->PollTransmit(buffer_, now);
-    if (sender_) n = sender_->PollTransmit(buffer_, now);
-    if (!n) return;
-    Send(std::span(buffer_).first(*n), to);
+    if (receiver_) n = receiver_->PollTransmit(tx_buffer_, now);
+    if (sender_) n = sender_->PollTransmit(tx_buffer_, now);
+    if (!n) break;
+    Send(std::span(tx_buffer_).first(*n), to);
   }
+  if (!completed_at_ && EngineStatus() == TransferStatus::kComplete) completed_at_ = now;
 }
 
 void ClientTransfer::Send(std::span<const std::byte> bytes, const io::Address& to) {
@@ -376,6 +376,7 @@ ClientResult ClientTransfer::result() const {
   r.strays_ignored = strays_ignored_;
   r.stray_replies_sent = stray_replies_sent_;
   if (peer_) r.peer = *peer_;
+  if (completed_at_) r.duration = *completed_at_ - started_at_;
   if (network_failure_) {
     r.outcome = Outcome::kNetwork;
     r.detail = *network_failure_;

@@ -62,6 +62,7 @@ struct ClientResult {
   std::uint64_t strays_ignored = 0;
   std::uint64_t stray_replies_sent = 0;
   io::Address peer;  // the server's TID, once known
+  std::optional<Duration> duration;  // from the request to completion (without the dally)
 };
 
 // Progress for a bar or a log line: cheap, call at any time.
@@ -162,7 +163,10 @@ class ClientTransfer {
 
   std::optional<io::Address> peer_;           // the server's TID
   std::optional<io::Address> refused_peer_;   // the TID that refused our options
-  std::vector<std::byte> buffer_;             // receive and transmit scratch, 64 KiB
+  std::vector<std::byte> buffer_;             // the datagram being handled, 64 KiB
+  std::vector<std::byte> tx_buffer_;          // what the engine writes while answering it
+  Instant started_at_ = kInstantZero;
+  std::optional<Instant> completed_at_;
   std::uint64_t strays_ignored_ = 0;
   std::uint64_t stray_replies_sent_ = 0;
   std::uint32_t stray_replies_this_second_ = 0;
