@@ -162,6 +162,29 @@ def check_fetches(port, files, log_path):
                      (name, options, len(got), len(content)), log_path)
 
 
+def check_socket_activation(activate, binary, directory, root, files, notify):
+    """systemd-socket-activate binds the port and passes it (LISTEN_FDS); the configured listen
+    address must not be bound. It execs the server on the first datagram, which must be served."""
+    port = free_udp_port()
+    log_path = os.path.join(directory, "activated.log")
+    env = dict(os.environ, NOTIFY_SOCKET=notify.path)
+    env.pop("JOURNAL_STREAM", None)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [activate, "--datagram", "--listen=127.0.0.1:%d" % port, "-E", "NOTIFY_SOCKET",
+             binary, "serve",
+             "--listen", "127.0.0.1:1", root], stdout=log, stderr=log, env=env)
+    deadline = time.monotonic() + TIMEOUT_S
+    while "Listening on" not in open(log_path, errors="replace").read():
+        if time.monotonic() > deadline:
+            fail("systemd-socket-activate did not start", log_path)
+        time.sleep(0.05)
+    check_fetches(port, {"hello.txt": files["hello.txt"]}, log_path)
+    notify.wait_for("READY=1", log_path)
+    wait_for_log(log_path, "adopting 1 socket")
+    stop(process, notify, log_path)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     directory = tempfile.mkdtemp(prefix="stampede-serve-test.")
@@ -204,6 +227,12 @@ def main():
         for line in open(log_path, errors="replace").read().splitlines():
             if not (line.startswith("<") and line[1] in "34567" and line[2] == ">"):
                 fail("journal line without a priority prefix: %r" % line, log_path)
+
+        activate = shutil.which("systemd-socket-activate")
+        if activate:
+            check_socket_activation(activate, binary, directory, root, files, notify)
+        else:
+            print("systemd-socket-activate missing: socket activation not tested")
 
         if os.geteuid() == 0:
             port = free_udp_port()
