@@ -1,4 +1,6 @@
-// Entry point of the `stampede` binary: one program, one subcommand per job.
+// Entry point of the `stampede` binary: one program, one subcommand per job. Exit codes shared by
+// every subcommand: 0 success, 2 usage error (bad flags or arguments); each subcommand documents
+// its other codes (docs/client.md, docs/server.md, docs/simulator.md).
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -8,6 +10,12 @@
 #include "cli/sim_command.h"
 #include "cli/version.h"
 
+namespace {
+
+constexpr int kExitUsage = 2;
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Stampede: a TFTP server, client and boot-storm load tool", "stampede"};
   app.set_version_flag("-V,--version", std::string("stampede ") + stampede::cli::kVersion);
@@ -16,10 +24,19 @@ int main(int argc, char** argv) {
   stampede::cli::RegisterGetCommand(app);
   stampede::cli::RegisterPutCommand(app);
   stampede::cli::RegisterServeCommand(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // a subcommand finished with its own exit code
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the hint to use --help
+    return kExitUsage;
+  }
   if (app.get_subcommands().empty()) {
-    fmt::print("{}", app.help());
-    return 0;
+    fmt::print(stderr, "{}", app.help());
+    return kExitUsage;
   }
   return 0;
 }
