@@ -112,15 +112,9 @@ int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
   server::RunOptions options;
   options.handle_signals = true;
   options.reload_config = [&args, &config, &log] { return ReloadConfig(args, config, log); };
-  options.on_stopping = [&log] {
-    Notify(log, "STOPPING=1");
-    log.Log(LogLevel::kNotice, "stopping: finishing running transfers (a second signal aborts)");
-  };
-  options.on_reloaded = [&log](bool ok) {
-    log.Log(ok ? LogLevel::kNotice : LogLevel::kWarning,
-            ok ? "configuration reloaded" : "reload failed, running configuration kept");
-    Notify(log, "READY=1");
-  };
+  // The engine logs the stop and the reload outcome itself; these only tell systemd.
+  options.on_stopping = [&log] { Notify(log, "STOPPING=1"); };
+  options.on_reloaded = [&log](bool) { Notify(log, "READY=1"); };
   Notify(log, "READY=1\nSTATUS=serving " + config.root + " on " + addresses);
   auto ran = server.Run(options);
   if (!ran) {
