@@ -69,8 +69,7 @@ void AddProtocolFlags(CLI::App& app, ServeArgs* a) {
                  "Initial retransmission timeout before any RTT is measured, with a unit: "
                  "200ms, 1s (default 200ms)")
       ->type_name("DURATION");
-  app.add_option("-T,--retransmit", a->retransmit_us,
-                 "The same in microseconds (tftpd-hpa -T)")
+  app.add_option("-T,--retransmit", a->retransmit_us, "The same in microseconds (tftpd-hpa -T)")
       ->check(CLI::Range(std::uint64_t{1000}, std::uint64_t{60'000'000}));
   app.add_option("-t", a->inetd_timeout_s,
                  "tftpd-hpa's inetd idle timeout: accepted and ignored (always standalone)")
@@ -113,8 +112,9 @@ tl::expected<std::uint16_t, std::string> ParseUmask(const std::string& text) {
 
 tl::expected<Duration, std::string> ParseTimeout(const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789.") == std::string::npos) {
-    return Fail("--timeout: give a unit, e.g. 200ms or 1s (tftpd-hpa's -T takes "
-                          "microseconds; its -t idle seconds do not apply standalone)");
+    return Fail(
+        "--timeout: give a unit, e.g. 200ms or 1s (tftpd-hpa's -T takes "
+        "microseconds; its -t idle seconds do not apply standalone)");
   }
   auto duration = sim::ParseDuration(text);
   if (!duration) return Fail("--timeout: " + duration.error());

@@ -16,7 +16,8 @@
 namespace stampede::cli {
 
 // What the command line said. Unset optionals and false flags leave the setting to the config file
-// or the default. Kept for the process lifetime: a SIGHUP reload re-applies it over the re-read file.
+// or the default. Kept for the process lifetime: a SIGHUP reload re-applies it over the re-read
+// file.
 struct ServeArgs {
   std::vector<std::string> directories;  // positional DIR (tftpd-hpa style); at most one
   std::optional<std::string> root;
@@ -37,9 +38,9 @@ struct ServeArgs {
 
   std::optional<std::uint32_t> blksize_max;
   std::optional<std::uint32_t> windowsize_max;
-  std::optional<std::string> timeout;              // initial retransmission timeout, with unit
-  std::optional<std::uint64_t> retransmit_us;      // tftpd-hpa -T: the same, in microseconds
-  std::optional<std::uint32_t> inetd_timeout_s;    // tftpd-hpa -t: ignored (always standalone)
+  std::optional<std::string> timeout;            // initial retransmission timeout, with unit
+  std::optional<std::uint64_t> retransmit_us;    // tftpd-hpa -T: the same, in microseconds
+  std::optional<std::uint32_t> inetd_timeout_s;  // tftpd-hpa -t: ignored (always standalone)
   std::optional<std::uint32_t> retries;
   bool honour_timeout_option = false;
   bool no_tsize = false;

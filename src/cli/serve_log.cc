@@ -1,12 +1,12 @@
 // One-line-per-event stderr logging for `stampede serve` (serve_log.h).
 #include "cli/serve_log.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
+
+#include <unistd.h>
 
 namespace stampede::cli {
 namespace {

@@ -3,8 +3,6 @@
 // privileged, privileges are dropped before anything is served, and READY=1 goes out last.
 #include "cli/serve_run.h"
 
-#include <signal.h>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <signal.h>
 
 #include "cli/serve_command.h"
 #include "cli/serve_log.h"
@@ -68,14 +67,13 @@ std::optional<server::ServerConfig> ReloadConfig(const ServeArgs& args,
   Notify(log, "RELOADING=1");
   auto config = BuildServerConfig(args);
   if (!config) {
-    log.Log(LogLevel::kError, "reload refused, keeping the running configuration: " +
-                                  config.error());
+    log.Log(LogLevel::kError,
+            "reload refused, keeping the running configuration: " + config.error());
     return std::nullopt;
   }
   const auto problems = server::CheckConfig(*config);
   for (const auto& problem : problems) {
-    log.Log(LogLevel::kError,
-            "reload refused, keeping the running configuration: " + problem);
+    log.Log(LogLevel::kError, "reload refused, keeping the running configuration: " + problem);
   }
   if (!problems.empty()) return std::nullopt;
   if (config->listen != initial.listen || config->families != initial.families ||
@@ -104,10 +102,9 @@ int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
     }
   }
   const std::string addresses = Addresses(server);
-  log.Log(LogLevel::kNotice,
-          fmt::format("listening on {}, serving {}{}{}", addresses, config.root,
-                      config.uploads_enabled ? " (uploads enabled)" : "",
-                      config.user ? " as user " + *config.user : ""));
+  log.Log(LogLevel::kNotice, fmt::format("listening on {}, serving {}{}{}", addresses, config.root,
+                                         config.uploads_enabled ? " (uploads enabled)" : "",
+                                         config.user ? " as user " + *config.user : ""));
 
   server::RunOptions options;
   options.handle_signals = true;

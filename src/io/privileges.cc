@@ -1,14 +1,14 @@
 // Dropping root for good (privileges.h).
 #include "io/privileges.h"
 
+#include <cerrno>
+#include <charconv>
+#include <vector>
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <charconv>
-#include <vector>
 
 namespace stampede::io {
 
@@ -44,8 +44,8 @@ tl::expected<void, Error> Verify(const UserIds& ids, const std::string& name) {
   if (::getresuid(&ruid, &euid, &suid) != 0 || ::getresgid(&rgid, &egid, &sgid) != 0) {
     return tl::unexpected(MakeError(errno, "getresuid/getresgid"));
   }
-  if (ruid != ids.uid || euid != ids.uid || suid != ids.uid || rgid != ids.gid ||
-      egid != ids.gid || sgid != ids.gid) {
+  if (ruid != ids.uid || euid != ids.uid || suid != ids.uid || rgid != ids.gid || egid != ids.gid ||
+      sgid != ids.gid) {
     return tl::unexpected(MakeError(0, "user ids after dropping to '" + name + "' are wrong"));
   }
   if (ids.uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {

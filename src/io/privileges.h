@@ -4,10 +4,9 @@
 // glibc broadcasts them, and a thread started from a half-dropped state would keep it.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 
+#include <sys/types.h>
 #include <tl/expected.hpp>
 
 #include "io/error.h"

@@ -1,13 +1,13 @@
 // Service manager notifications and socket activation through libsystemd (systemd.h).
 #include "io/systemd.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <systemd/sd-daemon.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 
 namespace stampede::io {
 
@@ -26,8 +26,8 @@ tl::expected<std::vector<int>, Error> TakeActivatedSockets() {
     const int udp = sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1);
     if (udp < 0) return tl::unexpected(MakeError(-udp, "passed socket " + std::to_string(fd)));
     if (udp == 0) {
-      return tl::unexpected(
-          MakeError(EINVAL, "passed descriptor " + std::to_string(fd) + " is not a datagram socket"));
+      return tl::unexpected(MakeError(
+          EINVAL, "passed descriptor " + std::to_string(fd) + " is not a datagram socket"));
     }
     fds.push_back(fd);
   }

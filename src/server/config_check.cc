@@ -1,14 +1,14 @@
 // Whole-configuration checks (config_check.h).
 #include "server/config_check.h"
 
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/address.h"
 #include "server/remap.h"
@@ -48,8 +48,7 @@ void CheckListen(const ServerConfig& config, std::vector<std::string>* problems)
 void CheckTimers(const ServerConfig& config, std::vector<std::string>* problems) {
   const auto& r = config.retransmit;
   if (r.rto_min > r.rto_initial || r.rto_initial > r.rto_max) {
-    problems->push_back(
-        "retransmit: need rto_min_ms <= rto_initial_ms (--timeout) <= rto_max_ms");
+    problems->push_back("retransmit: need rto_min_ms <= rto_initial_ms (--timeout) <= rto_max_ms");
   }
   if (config.options.timeout_min_s > config.options.timeout_max_s) {
     problems->push_back("options: timeout_min_s is above timeout_max_s");
@@ -63,8 +62,8 @@ void CheckUser(const ServerConfig& config, std::vector<std::string>* problems) {
   if (!config.user) return;
   errno = 0;
   if (::getpwnam(config.user->c_str()) == nullptr) {
-    problems->push_back("user '" + *config.user + "': " +
-                        (errno != 0 ? std::strerror(errno) : "no such user"));
+    problems->push_back("user '" + *config.user +
+                        "': " + (errno != 0 ? std::strerror(errno) : "no such user"));
   }
 }
 

@@ -25,8 +25,8 @@ using Formatter = std::function<std::string(const ServerConfig&)>;
 struct KeySpec {
   std::string_view section;  // "" for a top-level key
   std::string_view name;
-  Setter set;         // returns the error, without position, or nullopt
-  Formatter format;   // the value as TOML
+  Setter set;        // returns the error, without position, or nullopt
+  Formatter format;  // the value as TOML
 };
 
 constexpr std::uint64_t kUnlimited = UINT64_MAX;
@@ -167,17 +167,17 @@ KeySpec OptionalString(std::string_view section, std::string_view name, Field fi
 template <typename Field, typename Parse, typename Format>
 KeySpec Parsed(std::string_view section, std::string_view name, Field field, Parse parse,
                Format format) {
-  return {section, name,
-          [field, parse](const toml::node& node,
-                         ServerConfig& config) -> std::optional<std::string> {
-            const auto* value = node.as_string();
-            if (value == nullptr) return "expected a string, found " + Found(node);
-            auto parsed = parse(value->get());
-            if (!parsed) return parsed.error();
-            field(config) = *parsed;
-            return std::nullopt;
-          },
-          [field, format](const ServerConfig& config) { return Quote(format(field(config))); }};
+  return {
+      section, name,
+      [field, parse](const toml::node& node, ServerConfig& config) -> std::optional<std::string> {
+        const auto* value = node.as_string();
+        if (value == nullptr) return "expected a string, found " + Found(node);
+        auto parsed = parse(value->get());
+        if (!parsed) return parsed.error();
+        field(config) = *parsed;
+        return std::nullopt;
+      },
+      [field, format](const ServerConfig& config) { return Quote(format(field(config))); }};
 }
 
 KeySpec Listen() {
@@ -214,7 +214,8 @@ KeySpec UploadSizeMax() {
           [](const toml::node& node, ServerConfig& config) -> std::optional<std::string> {
             std::uint64_t bytes = kUnlimited;
             if (const auto* text = node.as_string(); text != nullptr) {
-              if (text->get() != "unlimited") return std::string("expected an integer or \"unlimited\"");
+              if (text->get() != "unlimited")
+                return std::string("expected an integer or \"unlimited\"");
             } else {
               std::int64_t value = 0;
               if (auto error = ReadInteger(node, 0, INT64_MAX, &value)) return error;
@@ -249,7 +250,10 @@ std::string FormatSymlinks(SymlinkPolicy policy) {
   return "follow-beneath";
 }
 
-#define STAMPEDE_FIELD(member) [](auto& c) -> auto& { return c.member; }
+#define STAMPEDE_FIELD(member) \
+  [](auto& c) -> auto& {       \
+    return c.member;           \
+  }
 
 const std::vector<KeySpec>& Keys() {
   static const std::vector<KeySpec> keys = {
@@ -276,13 +280,10 @@ const std::vector<KeySpec>& Keys() {
       Integer("uploads", "in_progress_max", STAMPEDE_FIELD(upload.in_progress_max), 1, 1'000'000),
 
       Listen(),
-      Parsed("network", "families", STAMPEDE_FIELD(families), ParseAddressFamilies,
-             FormatFamilies),
-      Parsed("network", "port_range", STAMPEDE_FIELD(port_range), ParsePortRange,
-             FormatPortRange),
+      Parsed("network", "families", STAMPEDE_FIELD(families), ParseAddressFamilies, FormatFamilies),
+      Parsed("network", "port_range", STAMPEDE_FIELD(port_range), ParsePortRange, FormatPortRange),
       Bool("network", "single_port", STAMPEDE_FIELD(single_port)),
-      Integer("network", "socket_buffer_bytes", STAMPEDE_FIELD(socket_buffer_bytes), 0,
-              1 << 30),
+      Integer("network", "socket_buffer_bytes", STAMPEDE_FIELD(socket_buffer_bytes), 0, 1 << 30),
 
       Bool("options", "blksize", STAMPEDE_FIELD(options.blksize_enabled)),
       Integer("options", "blksize_max", STAMPEDE_FIELD(options.blksize_max), 8, 65464),
@@ -306,8 +307,7 @@ const std::vector<KeySpec>& Keys() {
       Integer("limits", "sessions_max", STAMPEDE_FIELD(sessions_max), 1, 10'000'000),
       Integer("limits", "sessions_per_client_max", STAMPEDE_FIELD(sessions_per_client_max), 1,
               10'000'000),
-      Bool("limits", "drop_privileged_source_ports",
-           STAMPEDE_FIELD(drop_privileged_source_ports)),
+      Bool("limits", "drop_privileged_source_ports", STAMPEDE_FIELD(drop_privileged_source_ports)),
       Bool("limits", "ignore_broadcast_requests", STAMPEDE_FIELD(ignore_broadcast_requests)),
 
       Bool("quirks", "omit_tsize_for_empty_files",

@@ -3,10 +3,10 @@
 // earlier values, and the formatted configuration reading back to the same value.
 #include "server/config_file.h"
 
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <string>
 
 #include "server/config_check.h"
 #include "server/temp_dir.h"
@@ -118,7 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2:15: options.blksize_max: expected an integer, found a string"},
         BadCase{"[options]\nblksize_max = 7", "expected an integer in [8, 65464], found 7"},
         BadCase{"[options]\nblksize_max = 65465", "in [8, 65464]"},
-        BadCase{"[paths]\nfold_case = 1", "paths.fold_case: expected true or false, found an integer"},
+        BadCase{"[paths]\nfold_case = 1",
+                "paths.fold_case: expected true or false, found an integer"},
         BadCase{"[network]\nport_range = \"9:1\"", "invalid port range '9:1'"},
         BadCase{"[network]\nfamilies = \"ipv5\"", "invalid address families"},
         BadCase{"[network]\nlisten = []", "needs at least one address"},
@@ -127,8 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[uploads]\numask = 0o1000", "in [0, 511]"},
         BadCase{"[uploads]\nsize_max_bytes = \"lots\"", "expected an integer or \"unlimited\""},
         BadCase{"root = \"\"", "root: must not be empty"},
-        BadCase{"root = \"/a\"\nroot = \"/b\"", "test.toml:2:"},
-        BadCase{"root = ", "test.toml:1:"},
+        BadCase{"root = \"/a\"\nroot = \"/b\"", "test.toml:2:"}, BadCase{"root = ", "test.toml:1:"},
         BadCase{"[retransmit]\nrto_initial_ms = 0", "in [1, 60000]"},
         BadCase{"verbosity = 1.5", "expected an integer, found a float"}));
 
