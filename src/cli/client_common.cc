@@ -1,12 +1,11 @@
 // Shared pieces of `stampede get` and `stampede put` (client_common.h).
 #include "cli/client_common.h"
 
-#include <signal.h>
-
 #include <cstdio>
 #include <variant>
 
 #include <fmt/core.h>
+#include <signal.h>
 
 #include "server/escape.h"
 #include "sim/units.h"
@@ -24,7 +23,9 @@ void OnInterrupt(int signal_number) {
   g_interrupted.store(true);
 }
 
-std::string Escaped(std::string_view bytes) { return server::EscapeBytes(bytes, 256); }
+std::string Escaped(std::string_view bytes) {
+  return server::EscapeBytes(bytes, 256);
+}
 
 tl::expected<std::pair<std::uint16_t, std::uint16_t>, std::string> ParsePortRange(
     const std::string& text) {
@@ -33,7 +34,8 @@ tl::expected<std::pair<std::uint16_t, std::uint16_t>, std::string> ParsePortRang
   const auto last =
       dash == std::string::npos ? first : wire::ParseDecimal(text.substr(dash + 1), 65535);
   if (!first || !last || *first == 0 || *last < *first) {
-    return tl::unexpected(fmt::format("--local-port: expected N or N-M (1..65535), got '{}'", text));
+    return tl::unexpected(
+        fmt::format("--local-port: expected N or N-M (1..65535), got '{}'", text));
   }
   return std::pair{static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)};
 }
@@ -45,9 +47,11 @@ void AddClientOptions(CLI::App& app, ClientArgs& a) {
                  "Block size to request, 8..65464 (default 1468 on IPv4, 1448 on IPv6: one "
                  "Ethernet frame)")
       ->check(CLI::Range(8, 65464));
-  app.add_option("--windowsize", a.windowsize, "Blocks per window to request, RFC 7440 (default: not sent)")
+  app.add_option("--windowsize", a.windowsize,
+                 "Blocks per window to request, RFC 7440 (default: not sent)")
       ->check(CLI::Range(1, 65535));
-  app.add_flag("--no-tsize", a.no_tsize, "Do not send the tsize option (sent by default in octet mode)");
+  app.add_flag("--no-tsize", a.no_tsize,
+               "Do not send the tsize option (sent by default in octet mode)");
   app.add_option("--timeout", a.timeout_s,
                  "Request the RFC 2349 timeout option, 1..255 s (default: adaptive timer)")
       ->check(CLI::Range(1, 255));
@@ -91,7 +95,8 @@ tl::expected<client::ClientConfig, std::string> BaseConfig(const ClientArgs& a) 
   if (a.windowsize != 0) c.windowsize = static_cast<std::uint16_t>(a.windowsize);
   c.tsize = !a.no_tsize;
   if (a.timeout_s != 0) c.timeout_s = static_cast<std::uint8_t>(a.timeout_s);
-  if (a.rollover >= 0) c.rollover = a.rollover == 1 ? wire::Rollover::kToOne : wire::Rollover::kToZero;
+  if (a.rollover >= 0)
+    c.rollover = a.rollover == 1 ? wire::Rollover::kToOne : wire::Rollover::kToZero;
   c.retry_without_options = !a.no_fallback;
   c.retransmit.retries_max = a.retries;
   c.retransmit.receiver_idle_min = FromSeconds(a.idle_s);
@@ -146,20 +151,18 @@ std::string DescribeFailure(const client::ClientResult& r) {
       return fmt::format("refused the server's reply: {} (sent ERROR {})",
                          Escaped(r.error.message()), code);
     case Outcome::kIntegrity:
-      if (!r.detail.empty()) return "integrity: " + r.detail + fmt::format(" (sent ERROR {})", code);
+      if (!r.detail.empty())
+        return "integrity: " + r.detail + fmt::format(" (sent ERROR {})", code);
       return fmt::format("integrity: larger than tsize or --max-size ({}; sent ERROR {})",
                          Escaped(r.error.message()), code);
     case Outcome::kLocalFile:
       return fmt::format("local file: {} (sent ERROR {})", Escaped(r.error.message()), code);
-    case Outcome::kInterrupted:
-      return "interrupted";
+    case Outcome::kInterrupted: return "interrupted";
     case Outcome::kRequestTooLong:
     case Outcome::kNetwork:
-    case Outcome::kUnconfirmed:
-      return r.detail;
+    case Outcome::kUnconfirmed: return r.detail;
     case Outcome::kOk:
-    case Outcome::kActive:
-      break;
+    case Outcome::kActive: break;
   }
   return std::string(client::OutcomeName(r.outcome));
 }
@@ -208,8 +211,12 @@ InterruptGuard::~InterruptGuard() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-const std::atomic<bool>* InterruptGuard::flag() const { return &g_interrupted; }
-int InterruptGuard::signal_number() const { return g_signal.load(); }
+const std::atomic<bool>* InterruptGuard::flag() const {
+  return &g_interrupted;
+}
+int InterruptGuard::signal_number() const {
+  return g_signal.load();
+}
 
 void PacketTracer::OnDatagram(bool sent, const io::Address& peer,
                               std::span<const std::byte> bytes) {
@@ -222,7 +229,8 @@ void PacketTracer::OnDatagram(bool sent, const io::Address& peer,
   std::string text;
   auto options_text = [](const wire::OptionList& options) {
     std::string out;
-    for (const auto& o : options.items()) out += fmt::format(" {}={}", Escaped(o.name), Escaped(o.value));
+    for (const auto& o : options.items())
+      out += fmt::format(" {}={}", Escaped(o.name), Escaped(o.value));
     return out;
   };
   if (const auto* q = std::get_if<wire::Request>(&*packet)) {

@@ -30,13 +30,13 @@ inline constexpr int kExitIntegrity = 6;
 
 struct ClientArgs {
   std::vector<std::string> positionals;
-  std::string output;       // get -o
-  std::string output_dir;   // get --output-dir
+  std::string output;            // get -o
+  std::string output_dir;        // get --output-dir
   std::uint32_t blksize = 0;     // 0: the default request (1468 IPv4, 1448 IPv6)
   std::uint32_t windowsize = 0;  // 0: not requested
   bool no_tsize = false;
-  std::uint32_t timeout_s = 0;   // 0: not requested
-  std::int32_t rollover = -1;    // -1: not requested
+  std::uint32_t timeout_s = 0;  // 0: not requested
+  std::int32_t rollover = -1;   // -1: not requested
   std::uint32_t retries = 6;
   double idle_s = 8;
   std::string mode = "octet";
@@ -44,7 +44,7 @@ struct ClientArgs {
   bool no_options = false;
   bool no_fallback = false;
   std::uint32_t port = 69;
-  std::string local_port;   // "N" or "N-M"
+  std::string local_port;  // "N" or "N-M"
   std::string local_address;
   bool ipv4 = false;
   bool ipv6 = false;

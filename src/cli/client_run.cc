@@ -1,11 +1,10 @@
 // RunPlanned (client_run.h).
 #include "cli/client_run.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include "cli/progress_bar.h"
 #include "client/client_loop.h"
@@ -14,8 +13,7 @@
 namespace stampede::cli {
 
 int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
-               const std::string& command) {
-  InterruptGuard interrupts;
+               const std::string& command, const InterruptGuard& interrupts) {
   PacketTracer tracer;
   std::vector<client::ClientTransfer*> transfers;
   const Instant start = io::Now();
@@ -27,9 +25,10 @@ int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
     transfers.push_back(p.transfer.get());
   }
   const bool terminal = isatty(STDERR_FILENO) == 1;
-  ProgressBar bar(transfers, planned.size() == 1 ? planned.front().label
-                                                 : fmt::format("{} files", planned.size()),
-                  terminal && !args.quiet && !args.verbose, start);
+  ProgressBar bar(
+      transfers,
+      planned.size() == 1 ? planned.front().label : fmt::format("{} files", planned.size()),
+      terminal && !args.quiet && !args.verbose, start);
   client::LoopOptions loop;
   loop.stop = interrupts.flag();
   loop.ticker = &bar;
@@ -40,8 +39,8 @@ int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
   for (auto& p : planned) {
     const auto result = p.transfer->result();
     if (result.retried_without_options && !args.quiet) {
-      fmt::print(stderr, "{}: {}: the server refused our options; retried without them\n",
-                 command, p.label);
+      fmt::print(stderr, "{}: {}: the server refused our options; retried without them\n", command,
+                 p.label);
     }
     if (result.outcome != client::Outcome::kOk) {
       fmt::print(stderr, "{}: {}: {}\n", command, p.label, DescribeFailure(result));

@@ -17,8 +17,9 @@ struct PlannedTransfer {
 };
 
 // Runs `planned` to the end and returns the exit code: 0, or the code of the first failed
-// transfer in command-line order. `command` prefixes messages ("stampede get").
+// transfer in command-line order. `command` prefixes messages ("stampede get"). The caller installs
+// `interrupts` before creating any temporary file, so no signal can strand one.
 int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
-               const std::string& command);
+               const std::string& command, const InterruptGuard& interrupts);
 
 }  // namespace stampede::cli

@@ -2,14 +2,14 @@
 // the run. Protocol behaviour lives in client/; output and exit codes in client_run.cc.
 #include "cli/get_command.h"
 
-#include <unistd.h>
-
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/client_common.h"
 #include "cli/client_run.h"
@@ -48,7 +48,8 @@ struct GetTarget {
   std::string label;
 };
 
-tl::expected<std::vector<GetTarget>, std::string> ParseTargets(const std::vector<std::string>& words) {
+tl::expected<std::vector<GetTarget>, std::string> ParseTargets(
+    const std::vector<std::string>& words) {
   std::vector<GetTarget> targets;
   if (words.empty()) return tl::unexpected(std::string("no target given"));
   if (LooksLikeUrl(words.front())) {
@@ -64,7 +65,8 @@ tl::expected<std::vector<GetTarget>, std::string> ParseTargets(const std::vector
   if (!host) return tl::unexpected(host.error());
   for (std::size_t i = 1; i < words.size(); ++i) {
     if (LooksLikeUrl(words[i]) || words[i].empty()) {
-      return tl::unexpected(fmt::format("'{}' is not a remote path (mixing HOST PATH and URLs?)", words[i]));
+      return tl::unexpected(
+          fmt::format("'{}' is not a remote path (mixing HOST PATH and URLs?)", words[i]));
     }
     RemoteTarget remote = *host;
     remote.path = words[i];
@@ -74,19 +76,26 @@ tl::expected<std::vector<GetTarget>, std::string> ParseTargets(const std::vector
 }
 
 // Where each download goes; "-" is stdout.
-tl::expected<std::vector<std::string>, std::string> OutputPaths(const std::vector<GetTarget>& targets,
-                                                                const ClientArgs& args) {
+tl::expected<std::vector<std::string>, std::string> OutputPaths(
+    const std::vector<GetTarget>& targets, const ClientArgs& args) {
   if (!args.output.empty()) {
-    if (targets.size() != 1) return tl::unexpected(std::string("-o takes a single target; use --output-dir"));
+    if (targets.size() != 1)
+      return tl::unexpected(std::string("-o takes a single target; use --output-dir"));
+    struct stat st {};
+    if (args.output != "-" && stat(args.output.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return tl::unexpected(fmt::format("-o {} is a directory; use --output-dir", args.output));
+    }
     return std::vector<std::string>{args.output};
   }
   std::vector<std::string> paths;
   std::set<std::string> seen;
   for (const auto& t : targets) {
     const std::string base = BaseName(t.remote.path);
-    if (base.empty()) return tl::unexpected(fmt::format("{}: no file name to save under; use -o", t.label));
+    if (base.empty())
+      return tl::unexpected(fmt::format("{}: no file name to save under; use -o", t.label));
     std::string path = args.output_dir.empty() ? base : args.output_dir + "/" + base;
-    if (!seen.insert(path).second) return tl::unexpected(fmt::format("two targets would both be saved as {}", path));
+    if (!seen.insert(path).second)
+      return tl::unexpected(fmt::format("two targets would both be saved as {}", path));
     paths.push_back(std::move(path));
   }
   return paths;
@@ -99,8 +108,9 @@ tl::expected<std::vector<client::ClientConfig>, int> MakeConfigs(
   std::vector<client::ClientConfig> configs;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
-    auto server = ResolveHost(t.remote.host, t.remote.port.value_or(static_cast<std::uint16_t>(args.port)),
-                              AddressFamily(args));
+    auto server =
+        ResolveHost(t.remote.host, t.remote.port.value_or(static_cast<std::uint16_t>(args.port)),
+                    AddressFamily(args));
     if (!server) {
       fmt::print(stderr, "{}: {}: {}\n", kCommand, t.label, server.error());
       return tl::unexpected(kExitNetwork);
@@ -124,11 +134,14 @@ int RunGet(const std::vector<std::string>& argv) {
   CLI::App app{"Download files from a TFTP server", kCommand};
   app.footer(kFooter);
   ClientArgs args;
-  app.add_option("targets", args.positionals, "tftp:// URLs, or HOST followed by paths")->required();
+  app.add_option("targets", args.positionals, "tftp:// URLs, or HOST followed by paths")
+      ->required();
   app.add_option("-o,--output", args.output, "Save to FILE ('-' for stdout); single target only");
-  app.add_option("--output-dir", args.output_dir, "Directory for downloads saved under their base names");
+  app.add_option("--output-dir", args.output_dir,
+                 "Directory for downloads saved under their base names");
   AddClientOptions(app, args);
   if (auto code = ParseCommandLine(app, argv)) return *code;
+  const InterruptGuard interrupts;  // before any temporary file exists
   auto base = BaseConfig(args);
   auto targets = ParseTargets(args.positionals);
   tl::expected<std::vector<std::string>, std::string> outputs =
@@ -156,10 +169,10 @@ int RunGet(const std::vector<std::string>& argv) {
       }
       sinks.push_back(std::make_unique<client::AtomicFileSink>(std::move(*sink)));
     }
-    planned.push_back(
-        {(*targets)[i].label, std::make_unique<client::ClientTransfer>((*configs)[i], *sinks.back())});
+    planned.push_back({(*targets)[i].label,
+                       std::make_unique<client::ClientTransfer>((*configs)[i], *sinks.back())});
   }
-  const int code = RunPlanned(planned, args, kCommand);
+  const int code = RunPlanned(planned, args, kCommand, interrupts);
   planned.clear();
   return code;
 }

@@ -43,6 +43,10 @@ tl::expected<PutTarget, std::string> ParseTarget(const std::vector<std::string>&
   if (words.size() < 2 || words.size() > 3) {
     return tl::unexpected(std::string("expected FILE URL, or FILE HOST [PATH]"));
   }
+  if (words[0] == "-") {
+    return tl::unexpected(
+        std::string("cannot upload from stdin (blocks are re-read for retransmission)"));
+  }
   const std::string base = BaseName(words[0]);
   if (LooksLikeUrl(words[1])) {
     if (words.size() != 2) return tl::unexpected(std::string("a URL takes no separate PATH"));
@@ -66,6 +70,7 @@ int RunPut(const std::vector<std::string>& argv) {
       ->required();
   AddClientOptions(app, args);
   if (auto code = ParseCommandLine(app, argv)) return *code;
+  const InterruptGuard interrupts;  // before any temporary file exists
   auto base = BaseConfig(args);
   auto target = ParseTarget(args.positionals);
   if (!base || !target) {
@@ -97,7 +102,7 @@ int RunPut(const std::vector<std::string>& argv) {
   }
   std::vector<PlannedTransfer> planned;
   planned.push_back({target->label, std::make_unique<client::ClientTransfer>(config, *source)});
-  const int code = RunPlanned(planned, args, kCommand);
+  const int code = RunPlanned(planned, args, kCommand, interrupts);
   planned.clear();
   return code;
 }

@@ -1,9 +1,8 @@
 // URL and host parsing and name resolution for the client commands (url_target.h).
 #include "cli/url_target.h"
 
-#include <netdb.h>
-
 #include <fmt/core.h>
+#include <netdb.h>
 
 #include "wire/options.h"
 
@@ -28,7 +27,8 @@ tl::expected<std::uint16_t, std::string> ParsePort(std::string_view text) {
 }  // namespace
 
 bool LooksLikeUrl(std::string_view text) {
-  return text.size() >= kScheme.size() && wire::EqualsIgnoreCase(text.substr(0, kScheme.size()), kScheme);
+  return text.size() >= kScheme.size() &&
+         wire::EqualsIgnoreCase(text.substr(0, kScheme.size()), kScheme);
 }
 
 tl::expected<std::string, std::string> PercentDecode(std::string_view text) {
@@ -58,7 +58,8 @@ tl::expected<RemoteTarget, std::string> ParseHostPort(std::string_view text) {
   if (text.empty()) return tl::unexpected(std::string("empty host"));
   if (text.front() == '[') {
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return tl::unexpected(fmt::format("missing ']' in '{}'", text));
+    if (close == std::string_view::npos)
+      return tl::unexpected(fmt::format("missing ']' in '{}'", text));
     target.host = std::string(text.substr(1, close - 1));
     const std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {

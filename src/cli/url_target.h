@@ -3,13 +3,12 @@
 // getaddrinfo (io/ resolves no names). Pure parsing apart from ResolveHost.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <sys/socket.h>
 #include <tl/expected.hpp>
 
 #include "io/address.h"
@@ -17,9 +16,9 @@
 namespace stampede::cli {
 
 struct RemoteTarget {
-  std::string host;                  // without brackets: "10.0.0.1", "::1", "fe80::1%eth0", "boot"
-  std::optional<std::uint16_t> port; // nullopt: the command's --port (69)
-  std::string path;                  // decoded; the leading '/' of the URL is not part of it
+  std::string host;                   // without brackets: "10.0.0.1", "::1", "fe80::1%eth0", "boot"
+  std::optional<std::uint16_t> port;  // nullopt: the command's --port (69)
+  std::string path;                   // decoded; the leading '/' of the URL is not part of it
 };
 
 // True when `text` starts with "tftp://" (case-insensitive scheme).

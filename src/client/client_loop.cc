@@ -1,12 +1,12 @@
 // RunTransfers (client_loop.h): poll(2) over the transfers' sockets and their deadlines.
 #include "client/client_loop.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <vector>
+
+#include <poll.h>
 
 #include "io/clock.h"
 
@@ -44,7 +44,8 @@ bool RunTransfers(std::span<ClientTransfer* const> transfers, const LoopOptions&
     }
     if (options.ticker != nullptr) options.ticker->OnTick(now);
     if (active.empty()) return true;
-    const int ready = poll(fds.data(), fds.size(), PollTimeoutMs(deadline, now, options.tick_interval));
+    const int ready =
+        poll(fds.data(), fds.size(), PollTimeoutMs(deadline, now, options.tick_interval));
     if (ready < 0 && errno != EINTR) continue;  // EINTR: a signal; the stop flag is checked above
     const Instant after = io::Now();
     for (std::size_t i = 0; i < active.size(); ++i) {

@@ -49,15 +49,13 @@ bool IsOptionRefusal(wire::ErrorCode code) {
   switch (code) {
     case wire::ErrorCode::kNotDefined:
     case wire::ErrorCode::kIllegalOperation:
-    case wire::ErrorCode::kOptionRefused:
-      return true;
+    case wire::ErrorCode::kOptionRefused: return true;
     case wire::ErrorCode::kFileNotFound:
     case wire::ErrorCode::kAccessViolation:
     case wire::ErrorCode::kDiskFull:
     case wire::ErrorCode::kUnknownTransferId:
     case wire::ErrorCode::kFileExists:
-    case wire::ErrorCode::kNoSuchUser:
-      return false;
+    case wire::ErrorCode::kNoSuchUser: return false;
   }
   return true;
 }
@@ -94,8 +92,8 @@ tl::expected<void, StorageError> ClientTransfer::GuardedSink::Commit(std::uint64
   const auto& options = owner_->EngineOptions();
   if (owner_->config_.mode == wire::Mode::kOctet && options.tsize &&
       *options.tsize != total_bytes) {
-    integrity_failure = fmt::format("received {} bytes, the server announced tsize {}",
-                                    total_bytes, *options.tsize);
+    integrity_failure = fmt::format("received {} bytes, the server announced tsize {}", total_bytes,
+                                    *options.tsize);
     return tl::unexpected(StorageError::kSizeCapExceeded);
   }
   auto committed = inner_->Commit(total_bytes);
@@ -196,12 +194,13 @@ void ClientTransfer::StartEngine() {
 
 tl::expected<void, io::Error> ClientTransfer::Start(Instant now) {
   io::Address local = config_.local;
-  if (local.empty()) local = config_.server.IsV6() ? io::Address::Ipv6Any(0) : io::Address::Ipv4Any(0);
-  auto opened = config_.local_port_first != 0
-                    ? io::UdpSocket::BindInRange(local, config_.local_port_first,
-                                                 config_.local_port_last,
-                                                 config_.port_start_offset, ClientSocketOptions())
-                    : io::UdpSocket::Open(local, ClientSocketOptions());
+  if (local.empty())
+    local = config_.server.IsV6() ? io::Address::Ipv6Any(0) : io::Address::Ipv4Any(0);
+  auto opened =
+      config_.local_port_first != 0
+          ? io::UdpSocket::BindInRange(local, config_.local_port_first, config_.local_port_last,
+                                       config_.port_start_offset, ClientSocketOptions())
+          : io::UdpSocket::Open(local, ClientSocketOptions());
   if (!opened) {
     network_failure_ = opened.error().ToString();
     return tl::unexpected(opened.error());
@@ -360,8 +359,8 @@ Progress ClientTransfer::progress() const {
   const auto& stats = EngineStats();
   Progress p;
   p.bytes = stats.bytes_transferred;
-  p.total_bytes = config_.direction == Direction::kGet ? EngineOptions().tsize
-                                                       : config_.upload_size_bytes;
+  p.total_bytes =
+      config_.direction == Direction::kGet ? EngineOptions().tsize : config_.upload_size_bytes;
   p.retransmissions = stats.data_retransmitted + stats.timeouts;
   p.timeouts = stats.timeouts;
   return p;
@@ -387,30 +386,20 @@ ClientResult ClientTransfer::result() const {
     return r;
   }
   switch (EngineStatus()) {
-    case TransferStatus::kActive:
-      r.outcome = Outcome::kActive;
-      return r;
+    case TransferStatus::kActive: r.outcome = Outcome::kActive; return r;
     case TransferStatus::kComplete:
-    case TransferStatus::kProbe:
-      r.outcome = Outcome::kOk;
-      return r;
+    case TransferStatus::kProbe: r.outcome = Outcome::kOk; return r;
     case TransferStatus::kCompleteUnconfirmed:
       r.outcome = Outcome::kUnconfirmed;
       r.detail = "the final block was sent but never acknowledged";
       return r;
-    case TransferStatus::kFailed:
-      break;
+    case TransferStatus::kFailed: break;
   }
   switch (r.error.origin) {
-    case TransferError::Origin::kPeer:
-      r.outcome = Outcome::kServerError;
-      return r;
+    case TransferError::Origin::kPeer: r.outcome = Outcome::kServerError; return r;
     case TransferError::Origin::kTimeout:
-    case TransferError::Origin::kNone:
-      r.outcome = Outcome::kTimeout;
-      return r;
-    case TransferError::Origin::kLocal:
-      break;
+    case TransferError::Origin::kNone: r.outcome = Outcome::kTimeout; return r;
+    case TransferError::Origin::kLocal: break;
   }
   if (r.stats.control_sent == 0 && r.stats.acks_sent == 0 && r.stats.data_sent == 0) {
     r.outcome = Outcome::kRequestTooLong;

@@ -61,7 +61,7 @@ struct ClientResult {
   bool retried_without_options = false;
   std::uint64_t strays_ignored = 0;
   std::uint64_t stray_replies_sent = 0;
-  io::Address peer;  // the server's TID, once known
+  io::Address peer;                  // the server's TID, once known
   std::optional<Duration> duration;  // from the request to completion (without the dally)
 };
 
@@ -161,10 +161,10 @@ class ClientTransfer {
   bool options_sent_ = false;
   bool retried_ = false;
 
-  std::optional<io::Address> peer_;           // the server's TID
-  std::optional<io::Address> refused_peer_;   // the TID that refused our options
-  std::vector<std::byte> buffer_;             // the datagram being handled, 64 KiB
-  std::vector<std::byte> tx_buffer_;          // what the engine writes while answering it
+  std::optional<io::Address> peer_;          // the server's TID
+  std::optional<io::Address> refused_peer_;  // the TID that refused our options
+  std::vector<std::byte> buffer_;            // the datagram being handled, 64 KiB
+  std::vector<std::byte> tx_buffer_;         // what the engine writes while answering it
   Instant started_at_ = kInstantZero;
   std::optional<Instant> completed_at_;
   std::uint64_t strays_ignored_ = 0;

@@ -1,16 +1,15 @@
 // AtomicFileSink, FdSink and FileSource (file_sink.h): the client's only file system code.
 #include "client/file_sink.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <optional>
 #include <random>
 #include <utility>
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace stampede::client {
 namespace {
@@ -20,15 +19,11 @@ using transfer::StorageError;
 StorageError FromErrno(int errno_value) {
   switch (errno_value) {
     case ENOSPC:
-    case EDQUOT:
-      return StorageError::kDiskFull;
-    case EFBIG:
-      return StorageError::kSizeCapExceeded;
+    case EDQUOT: return StorageError::kDiskFull;
+    case EFBIG: return StorageError::kSizeCapExceeded;
     case EACCES:
-    case EPERM:
-      return StorageError::kAccessDenied;
-    default:
-      return StorageError::kIo;
+    case EPERM: return StorageError::kAccessDenied;
+    default: return StorageError::kIo;
   }
 }
 
@@ -38,8 +33,8 @@ tl::expected<void, StorageError> WriteAll(int fd, std::span<const std::byte> byt
   while (done < bytes.size()) {
     const auto* data = bytes.data() + done;
     const std::size_t left = bytes.size() - done;
-    const ssize_t n = offset ? pwrite(fd, data, left, static_cast<off_t>(*offset + done))
-                             : write(fd, data, left);
+    const ssize_t n =
+        offset ? pwrite(fd, data, left, static_cast<off_t>(*offset + done)) : write(fd, data, left);
     if (n < 0) {
       if (errno == EINTR) continue;
       return tl::unexpected(FromErrno(errno));
@@ -86,7 +81,9 @@ AtomicFileSink::AtomicFileSink(AtomicFileSink&& other) noexcept
       target_path_(std::move(other.target_path_)),
       committed_(std::exchange(other.committed_, true)) {}
 
-AtomicFileSink::~AtomicFileSink() { Discard(); }
+AtomicFileSink::~AtomicFileSink() {
+  Discard();
+}
 
 void AtomicFileSink::Discard() {
   if (fd_ >= 0) {
@@ -152,8 +149,8 @@ tl::expected<std::size_t, StorageError> FileSource::ReadAt(std::uint64_t offset,
                                                            std::span<std::byte> out) {
   std::size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = pread(fd_, out.data() + done, out.size() - done,
-                            static_cast<off_t>(offset + done));
+    const ssize_t n =
+        pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return tl::unexpected(FromErrno(errno));

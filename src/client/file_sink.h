@@ -3,12 +3,11 @@
 // already open descriptor (stdout), and a pread-based upload source.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <span>
 #include <string>
 
+#include <sys/types.h>
 #include <tl/expected.hpp>
 
 #include "io/error.h"

@@ -1,21 +1,19 @@
 // The client's file side: AtomicFileSink never leaves a partial target or a temporary behind, a
 // download through ClientTransfer commits by rename, and a put through FileSource.
-#include "client/file_sink.h"
-
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "client/client_transfer.h"
 #include "client/fake_server.h"
+#include "client/file_sink.h"
 
 namespace stampede::client {
 namespace {

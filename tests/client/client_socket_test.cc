@@ -36,8 +36,8 @@ TEST(ClientSocketTest, WorksOverIpv6Loopback) {
   options.v6_only = true;
   auto listen = io::UdpSocket::Open(io::Address::Ipv6Loopback(0), options);
   if (!listen) GTEST_SKIP() << "no IPv6 loopback: " << listen.error().ToString();
-  auto server_address = io::Address::Parse(
-      "[::1]:" + std::to_string(listen->local_address().port()));
+  auto server_address =
+      io::Address::Parse("[::1]:" + std::to_string(listen->local_address().port()));
   ASSERT_TRUE(server_address.has_value());
   transfer::MemoryBlockSink sink;
   ClientTransfer client(QuickConfig(*server_address, "v6"), sink);

@@ -3,8 +3,6 @@
 // while waiting for the next datagram. Loopback only.
 #pragma once
 
-#include <poll.h>
-
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include "client/client_transfer.h"
 #include "io/address.h"
@@ -106,7 +105,8 @@ inline std::vector<std::byte> Oack(std::initializer_list<wire::Option> options) 
   return out;
 }
 
-inline std::vector<std::byte> Data(std::uint16_t block, std::size_t size, std::uint8_t fill = 0x5a) {
+inline std::vector<std::byte> Data(std::uint16_t block, std::size_t size,
+                                   std::uint8_t fill = 0x5a) {
   std::vector<std::byte> payload(size, std::byte{fill});
   std::vector<std::byte> out(size + 4);
   out.resize(wire::WriteData(out, block, payload));
