@@ -226,9 +226,15 @@ void ClientTransfer::HandleDatagram(std::span<const std::byte> datagram, const i
   if (observer_ != nullptr) observer_->OnDatagram(false, from, datagram);
   if (!peer_) {
     // H75: the first reply's source port is the TID, whatever it is (69 for a single-port
-    // server). It must come from the host we asked, and not from the TID that already refused.
-    if (!SameHost(from, config_.server) || (refused_peer_ && from == *refused_peer_)) {
+    // server). It must come from the host we asked.
+    if (!SameHost(from, config_.server)) {
       AnswerStray(from, datagram, now);
+      return;
+    }
+    // A repeat of the refusal from the TID that refused our options must not end the retry. A
+    // single-port server answers the retry from that same address, so only ERRORs are dropped.
+    if (refused_peer_ && from == *refused_peer_ && !transfer::ShouldAnswerStray(datagram)) {
+      ++strays_ignored_;
       return;
     }
     if (ShouldRetryWithoutOptions(datagram)) {

@@ -291,6 +291,18 @@ TEST_F(ClientGetTest, OptionRefusalGetsOneRetryWithoutOptions) {
   EXPECT_TRUE(result.retried_without_options);
 }
 
+TEST_F(ClientGetTest, SinglePortServerServesTheRetryFromTheSamePort) {
+  const auto rrq = StartGet(Config());
+  SendTo(listen_, Error(ErrorCode::kOptionRefused, "no"), rrq.from);
+  ASSERT_TRUE(Await(*client_, listen_));  // the request without options
+  SendTo(listen_, Data(1, 5), rrq.from);
+  const auto ack = Await(*client_, listen_);
+  ASSERT_TRUE(ack && IsAck(*ack, 1));
+  ASSERT_TRUE(RunToEnd(*client_));
+  EXPECT_EQ(client_->result().outcome, Outcome::kOk);
+  EXPECT_TRUE(client_->result().retried_without_options);
+}
+
 TEST_F(ClientGetTest, SecondRefusalIsFinal) {
   const auto rrq = StartGet(Config());
   SendTo(tid_, Error(ErrorCode::kIllegalOperation, "what?"), rrq.from);
