@@ -3,6 +3,7 @@
 // documented key list cannot drift apart. toml++ is used header-only.
 #include "server/config_file.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -344,13 +345,45 @@ std::string Dotted(std::string_view section, std::string_view name) {
   return section.empty() ? std::string(name) : std::string(section) + "." + std::string(name);
 }
 
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'paths.fold_case'?)" for a near miss or a key in the wrong section, else "".
+std::string Suggestion(std::string_view dotted, std::string_view name) {
+  std::string best;
+  std::size_t best_distance = 3;  // at most two edits away
+  for (const auto& key : Keys()) {
+    const std::string candidate = Dotted(key.section, key.name);
+    const std::size_t distance =
+        std::min(EditDistance(dotted, candidate), EditDistance(name, key.name));
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
 tl::expected<void, std::string> ApplyKey(std::string_view source_name, std::string_view section,
                                          const toml::key& key, const toml::node& node,
                                          ServerConfig* config) {
   const KeySpec* spec = FindKey(section, key.str());
   if (spec == nullptr) {
-    return tl::unexpected(Where(source_name, key.source()) + "unknown key '" +
-                          Dotted(section, key.str()) + "'");
+    const std::string dotted = Dotted(section, key.str());
+    return tl::unexpected(Where(source_name, key.source()) + "unknown key '" + dotted + "'" +
+                          Suggestion(dotted, key.str()));
   }
   if (auto error = spec->set(node, *config)) {
     return tl::unexpected(Where(source_name, node.source()) + Dotted(section, key.str()) + ": " +
