@@ -59,7 +59,8 @@ tl::expected<PutTarget, std::string> ParseTarget(const std::vector<std::string>&
   if (!remote) return tl::unexpected(remote.error());
   remote->path = words.size() == 3 ? words[2] : base;
   if (remote->path.empty()) return tl::unexpected(std::string("no remote path"));
-  return PutTarget{std::move(*remote), fmt::format("{}:{}", words[1], remote->path)};
+  std::string label = fmt::format("{}:{}", words[1], remote->path);
+  return PutTarget{std::move(*remote), std::move(label)};
 }
 
 int RunPut(const std::vector<std::string>& argv) {
