@@ -185,16 +185,19 @@ tl::expected<void, std::string> Server::Impl::Reload(const ServerConfig& config)
   {
     std::lock_guard<std::mutex> lock(pending_mutex_);
     pending_policy_ = std::move(*policy);
+    policy_pending_.store(true, std::memory_order_release);
   }
   loop_->Stop();
   return {};
 }
 
 void Server::Impl::ApplyPendingPolicy() {
+  if (!policy_pending_.load(std::memory_order_acquire)) return;
   std::shared_ptr<ServingPolicy> next;
   {
     std::lock_guard<std::mutex> lock(pending_mutex_);
     next = std::move(pending_policy_);
+    policy_pending_.store(false, std::memory_order_relaxed);
   }
   if (!next) return;
   policy_ = std::move(next);

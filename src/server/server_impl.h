@@ -138,6 +138,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
 
   std::mutex pending_mutex_;
   std::shared_ptr<ServingPolicy> pending_policy_;  // guarded by pending_mutex_
+  std::atomic<bool> policy_pending_{false};
 };
 
 }  // namespace stampede::server

@@ -54,6 +54,8 @@ const io::PacketInfo* ArrivalOf(const io::RxDatagram& datagram) {
 
 void Server::Impl::OnListenerReadable(Listener& listener, const io::IoEvent& event) {
   const io::RxReport report = rx_.Receive(listener.socket(), event.packet_budget);
+  // A Reload that returned before these datagrams were sent applies to them.
+  ApplyPendingPolicy();
   if (report.kernel_drops_total > last_kernel_drops_) {
     metrics_.receive_overflows += report.kernel_drops_total - last_kernel_drops_;
     last_kernel_drops_ = report.kernel_drops_total;

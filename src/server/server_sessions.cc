@@ -99,6 +99,7 @@ void Server::Impl::Pump(Session& session, Instant now) {
 void Server::Impl::Finish(Session& session, Instant now, bool aborted_by_shutdown) {
   FlushPending();
   const TransferSummary summary = session.Summarize(now, aborted_by_shutdown);
+  session.ReleaseTransfer();  // before the log line: an aborted upload's temporary is gone
   LogLevel level = LogLevel::kInfo;
   switch (summary.status) {
     case transfer::TransferStatus::kComplete: ++metrics_.completed; break;

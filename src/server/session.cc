@@ -46,6 +46,11 @@ Session::Session(SessionStart start, std::unique_ptr<UploadFile> upload,
 }
 
 Session::~Session() {
+  ReleaseTransfer();
+}
+
+void Session::ReleaseTransfer() {
+  if (sender_ || receiver_) released_stats_ = stats();
   // The machines go first (they point at the storage); an unfinished upload is aborted by the
   // UploadFile destructor (temporary removed, target untouched: PROTOCOL F55).
   sender_.reset();

@@ -69,7 +69,7 @@ class Session final : public io::IoHandler, public io::TimerHandler {
   void OnTransferTimer(Instant now);
   std::optional<std::size_t> PollTransmit(std::span<std::byte> buf, Instant now);
   Instant NextDeadline() const;
-  bool finished() const;
+  bool finished() const;  // true once released
   transfer::TransferStatus status() const;
   const transfer::Stats& stats() const;
 
@@ -77,6 +77,10 @@ class Session final : public io::IoHandler, public io::TimerHandler {
   // event.
   void NoteProgress(Instant now);
   TransferSummary Summarize(Instant now, bool aborted_by_shutdown) const;
+  // Releases the machine and its storage now (an unfinished upload is aborted: temporary
+  // removed), so a finished transfer holds nothing while it waits to be destroyed. Only the
+  // addresses and the socket remain usable.
+  void ReleaseTransfer();
 
   const io::Address& client() const { return start_.client; }
   const io::PacketInfo& reply_from() const { return start_.reply_from; }
@@ -102,6 +106,7 @@ class Session final : public io::IoHandler, public io::TimerHandler {
   std::optional<transfer::Sender> sender_;
   std::optional<transfer::Receiver> receiver_;
   std::optional<Instant> ended_at_;
+  transfer::Stats released_stats_;  // what stats() shows after ReleaseTransfer
 };
 
 }  // namespace stampede::server

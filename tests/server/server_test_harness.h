@@ -94,6 +94,9 @@ inline ServerConfig TestConfig(const std::string& root) {
   config.listen = {"127.0.0.1:0"};
   config.socket_buffer_bytes = 1 << 20;
   config.retransmit.rto_initial = 50ms;
+  // Above the scheduling jitter of a loaded 2-core machine running ASan builds, so a slow test
+  // client does not see a stream of spurious retransmissions.
+  config.retransmit.rto_min = 20ms;
   config.retransmit.rto_max = 100ms;
   config.retransmit.retries_max = 4;
   config.retransmit.dally_min = 50ms;

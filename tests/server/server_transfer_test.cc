@@ -102,11 +102,14 @@ TEST(ServerTransferTest, BlockNumbersWrapAtBlksize8) {
   ServerHarness h(TestConfig(root.path()));
   ASSERT_TRUE(h.ok());
   const ClientResult r =
-      Fetch(h.address(), "big", {{"blksize", "8"}, {"windowsize", "64"}, {"tsize", "0"}});
+      Fetch(h.address(), "big", {{"blksize", "8"}, {"windowsize", "8"}, {"tsize", "0"}});
   EXPECT_EQ(r.status, transfer::TransferStatus::kComplete);
   EXPECT_EQ(r.content.size(), content.size());
   EXPECT_TRUE(r.content == content);
-  EXPECT_GT(r.stats.blocks_transferred, 65536u);
+  EXPECT_GT(r.stats.blocks_transferred, 65536u)
+      << "data " << r.stats.data_received << " dup " << r.stats.duplicate_data << " ooo "
+      << r.stats.out_of_order_data << " oow " << r.stats.out_of_window_data << " acks "
+      << r.stats.acks_sent << " gap " << r.stats.gap_acks_sent << " timeouts " << r.stats.timeouts;
 }
 
 TEST(ServerTransferTest, DuplicateRequestDoesNotStartSecondTransfer) {
