@@ -1,7 +1,7 @@
 // A light loop for a handful of concurrent ClientTransfers (the `get`/`put` commands): poll(2) over
 // their sockets with the earliest deadline as timeout, a stop flag for signals, and a tick hook for
 // progress output. One thread, no thread per transfer. The load generator drives ClientTransfer
-// from io::EventLoop instead; the transfer object is the same.
+// from io::EventLoop instead (loop_binding.h); the transfer object is the same.
 #pragma once
 
 #include <atomic>
