@@ -219,3 +219,46 @@ TEST(ServerTransferTest, NetasciiDownload) {
 
 }  // namespace
 }  // namespace stampede::server::testing
+
+namespace stampede::server::testing {
+namespace {
+
+TEST(ServerAddressTest, ReplyLeavesFromArrivalAddress) {  // G63
+  TempDir root;
+  root.Write("f", Content(100));
+  ServerConfig config = TestConfig(root.path());
+  config.listen = {"0.0.0.0:0"};
+  ServerHarness h(config);
+  ASSERT_TRUE(h.ok());
+  io::Address second = io::Address::Ipv4(0x7f000002, h.address().port());  // 127.0.0.2
+  RawClient raw;
+  raw.Send(Rrq("f"), second);
+  auto reply = raw.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(Opcode(*reply), 3);
+  EXPECT_EQ(reply->from.HostString(), "127.0.0.2");
+}
+
+TEST(ServerAddressTest, DualStackServesIpv4AndIpv6Clients) {
+  if (!io::UdpSocket::Open(io::Address::Ipv6Loopback(0))) GTEST_SKIP() << "no IPv6 loopback";
+  TempDir root;
+  const std::string content = Content(3000);
+  root.Write("f", content);
+  ServerConfig config = TestConfig(root.path());
+  config.listen = {"[::]:0"};
+  ServerHarness h(config);
+  ASSERT_TRUE(h.ok());
+  const ClientResult v4 = Fetch(io::Address::Ipv4Loopback(h.address().port()), "f");
+  EXPECT_EQ(v4.content, content);
+  EXPECT_TRUE(v4.server_tid.IsV4());
+  RawClient raw6(io::Address::Ipv6Loopback(0));
+  ASSERT_TRUE(raw6.ok());
+  raw6.Send(Rrq("f"), io::Address::Ipv6Loopback(h.address().port()));
+  auto reply = raw6.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(Opcode(*reply), 3);
+  EXPECT_TRUE(reply->from.IsV6());
+}
+
+}  // namespace
+}  // namespace stampede::server::testing
