@@ -56,7 +56,8 @@ struct ClientConfig {
   std::uint32_t port_start_offset = 0;  // spreads concurrent transfers over the range
 
   // H73/H74: a datagram from a foreign TID is ignored; answer it with ERROR 5 at most
-  // stray_replies_per_second times (PROTOCOL §2 item 6: every stray reply is rate-limited).
+  // stray_replies_per_second times and never to a port below 1024 (PROTOCOL §2 item 6: every
+  // stray reply is rate-limited; Loop DoS).
   bool answer_strays = true;
   std::uint32_t stray_replies_per_second = 10;
 };

@@ -263,6 +263,9 @@ void ClientTransfer::AnswerStray(const io::Address& from, std::span<const std::b
                                  Instant now) {
   ++strays_ignored_;
   if (!config_.answer_strays || !transfer::ShouldAnswerStray(datagram)) return;
+  // PROTOCOL §2 item 6 (Loop DoS): never answer a privileged source port (echo, chargen, a
+  // server's 69), where an ERROR could start a packet loop between two services.
+  if (from.port() < 1024) return;
   if (now - stray_second_start_ >= std::chrono::seconds(1)) {
     stray_second_start_ = now;
     stray_replies_this_second_ = 0;
