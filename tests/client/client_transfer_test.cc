@@ -210,6 +210,19 @@ TEST_F(ClientGetTest, H73PacketFromAnotherPortIsIgnoredAndAnsweredWithError5) {
   EXPECT_EQ(result.strays_ignored, 1u);
 }
 
+TEST_F(ClientGetTest, StrayRepliesAreRateLimited) {
+  const auto rrq = StartGet(Config());
+  SendTo(tid_, Data(1, 512), rrq.from);
+  ASSERT_TRUE(Await(*client_, tid_));
+  io::UdpSocket intruder = OpenLoopback();
+  for (int i = 0; i < 25; ++i) SendTo(intruder, Data(2, 10), rrq.from);
+  int replies = 0;
+  while (Await(*client_, intruder, 100ms)) ++replies;
+  EXPECT_EQ(replies, 10);  // ClientConfig::stray_replies_per_second
+  EXPECT_EQ(client_->result().strays_ignored, 25u);
+  EXPECT_FALSE(client_->finished());
+}
+
 TEST_F(ClientGetTest, H74SecondTidGetsError5AndFirstContinues) {
   const auto rrq = StartGet(Config());
   io::UdpSocket second = OpenLoopback();
