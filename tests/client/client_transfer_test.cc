@@ -121,6 +121,25 @@ TEST_F(ClientGetTest, H69MalformedRequestedOptionIsRefused) {
   EXPECT_EQ(client_->result().outcome, Outcome::kProtocol);
 }
 
+TEST_F(ClientGetTest, H69UnterminatedOackKeepsTheCompletePairs) {
+  const auto rrq = StartGet(Config());
+  // "tsize 5" is complete; "blksize" has a value without its NUL (IBM Tivoli style junk).
+  static constexpr char kRaw[] =
+      "\0\6tsize\0"
+      "5\0blksize\0"
+      "1468";
+  const std::string raw(kRaw, sizeof(kRaw) - 1);  // without the literal's own NUL
+  SendTo(tid_, std::as_bytes(std::span(raw)), rrq.from);
+  const auto reply = Await(*client_, tid_);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(IsAck(*reply, 0));  // the complete pair is used, the cut one dropped
+  SendTo(tid_, Data(1, 5), rrq.from);
+  ASSERT_TRUE(RunToEnd(*client_));
+  EXPECT_EQ(client_->result().outcome, Outcome::kOk);
+  EXPECT_EQ(client_->result().options.tsize, 5u);
+  EXPECT_EQ(client_->result().options.blksize, 512);
+}
+
 TEST_F(ClientGetTest, H70Data0AndBeyondWindowAreIgnored) {
   const auto rrq = StartGet(Config());
   SendTo(tid_, Data(0, 512), rrq.from);
