@@ -1,6 +1,7 @@
 // ProgressBar (progress_bar.h).
 #include "cli/progress_bar.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -24,6 +25,11 @@ ProgressBar::ProgressBar(std::span<client::ClientTransfer* const> transfers, std
 
 void ProgressBar::OnTick(Instant now) {
   if (!enabled_ || (drawn_ && now - last_draw_ < std::chrono::milliseconds(200))) return;
+  // Once every transfer has its data only the dally (RFC 1350 §6) runs: a falling rate would lie.
+  if (drawn_ && std::all_of(transfers_.begin(), transfers_.end(),
+                            [](const auto* t) { return t->succeeded() || t->finished(); })) {
+    return;
+  }
   last_draw_ = now;
   std::uint64_t bytes = 0;
   std::uint64_t total = 0;
