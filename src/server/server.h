@@ -39,6 +39,12 @@ struct RunOptions {
   std::function<void(bool ok)> on_reloaded;
 };
 
+// Admission: past config.sessions_max a request is answered ERROR 0 "Server busy"; past
+// sessions_per_client_max (per host) it is dropped silently, so a client's own retransmitted
+// request is admitted once a session ends (PROTOCOL G59). A retransmitted request from a client
+// address:port whose transfer lives is ignored (E40); a different request from it restarts the
+// session (single-port mode: PROTOCOL "Single-port mode"). Log lines: one per finished transfer
+// (FormatTransferLine), start-up warnings, reloads, stop; refusals at verbosity >= 1.
 class Server {
  public:
   // Opens the root, loads the remap file, binds every listen address (IP_FREEBIND: an address not

@@ -39,6 +39,8 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
     void OnIoReady(const io::IoEvent& event) override { impl_.OnListenerReadable(*this, event); }
     const io::UdpSocket& socket() const { return socket_; }
     const io::Address& local() const { return local_; }
+    // SO_RXQ_OVFL is cumulative per socket: the last value seen, to count the increase.
+    std::uint32_t kernel_drops_seen = 0;
 
    private:
     Impl& impl_;
@@ -127,7 +129,6 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   std::optional<io::BroadcastFilter> broadcast_filter_;
   ServerMetrics metrics_;
   std::uint32_t port_cursor_ = 0;
-  std::uint32_t last_kernel_drops_ = 0;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> abort_requested_{false};

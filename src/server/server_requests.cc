@@ -56,9 +56,9 @@ void Server::Impl::OnListenerReadable(Listener& listener, const io::IoEvent& eve
   const io::RxReport report = rx_.Receive(listener.socket(), event.packet_budget);
   // A Reload that returned before these datagrams were sent applies to them.
   ApplyPendingPolicy();
-  if (report.kernel_drops_total > last_kernel_drops_) {
-    metrics_.receive_overflows += report.kernel_drops_total - last_kernel_drops_;
-    last_kernel_drops_ = report.kernel_drops_total;
+  if (report.kernel_drops_total > listener.kernel_drops_seen) {
+    metrics_.receive_overflows += report.kernel_drops_total - listener.kernel_drops_seen;
+    listener.kernel_drops_seen = report.kernel_drops_total;
   }
   for (const io::RxDatagram& datagram : rx_.datagrams()) {
     HandleListenerDatagram(listener, datagram, event.now);
