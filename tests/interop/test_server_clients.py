@@ -279,6 +279,10 @@ class Wrap(ServerCase):
     def test_tftp_hpa_40mib(self):
         self.fetch_ok("tftp-hpa", "big40", timeout=common.SLOW_TIMEOUT)
 
+    # Not asked: atftp with windowsize 16 over 40 MiB. Against our server atftp sees a resent
+    # window in almost every window (the server's adaptive timer fires while atftp is still
+    # writing the window; see docs/interop.md) and the 40 MiB run took 41 s to over 240 s.
+
 
 if __name__ == "__main__":
     common.main(slow=["Wrap"])
