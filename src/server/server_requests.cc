@@ -19,8 +19,8 @@
 namespace stampede::server {
 namespace {
 
-constexpr std::size_t kSessionReceiveBufferBytes = 256 * 1024;
-constexpr std::size_t kSessionSendBufferBytes = 1024 * 1024;
+constexpr std::size_t kSessionReceiveBufferBytes = std::size_t{256} << 10;
+constexpr std::size_t kSessionSendBufferBytes = std::size_t{1} << 20;
 
 RemapClient RemapClientOf(const io::Address& peer) {
   const io::Address a = peer.Unmapped();
