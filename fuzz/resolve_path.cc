@@ -8,13 +8,13 @@
 #include <string>
 #include <string_view>
 
-#include "server/escape.h"
+#include "wire/escape.h"
 #include "server/request_path.h"
 
 namespace {
 
 using stampede::server::CanonicalizeRequestPath;
-using stampede::server::EscapeBytes;
+using stampede::wire::EscapeBytes;
 using stampede::server::RequestPathOptions;
 
 void Require(bool condition) {

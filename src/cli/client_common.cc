@@ -7,7 +7,7 @@
 #include <fmt/core.h>
 #include <signal.h>
 
-#include "server/escape.h"
+#include "wire/escape.h"
 #include "sim/units.h"
 #include "wire/options.h"
 #include "wire/packet.h"
@@ -24,7 +24,7 @@ void OnInterrupt(int signal_number) {
 }
 
 std::string Escaped(std::string_view bytes) {
-  return server::EscapeBytes(bytes, 256);
+  return wire::EscapeBytes(bytes, 256);
 }
 
 tl::expected<std::pair<std::uint16_t, std::uint16_t>, std::string> ParsePortRange(

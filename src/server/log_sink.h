@@ -1,6 +1,6 @@
 // Where the server engine's log lines go: a small interface the embedding program implements (the
 // CLI writes them to stderr, journal-friendly; tests capture them). Lines are one event each,
-// already escaped (untrusted bytes pass through server::EscapeBytes), without timestamp or level
+// already escaped (untrusted bytes pass through wire::EscapeBytes), without timestamp or level
 // prefix. Must not format or filter anything itself.
 #pragma once
 

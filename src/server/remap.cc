@@ -12,9 +12,11 @@
 #include <optional>
 #include <utility>
 
-#include "server/escape.h"
+#include "wire/escape.h"
 
 namespace stampede::server {
+
+using wire::EscapeBytes;
 namespace {
 
 using wire::ErrorCode;

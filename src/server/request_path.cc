@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "server/escape.h"
+#include "wire/escape.h"
 
 namespace stampede::server {
+
+using wire::EscapeBytes;
 namespace {
 
 tl::unexpected<Refusal> Refuse(wire::ErrorCode code, RefusalKind kind, std::string_view what,

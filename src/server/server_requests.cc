@@ -12,11 +12,13 @@
 #include <cstring>
 #include <utility>
 
-#include "server/escape.h"
+#include "wire/escape.h"
 #include "server/server_impl.h"
 #include "transfer/negotiation.h"
 
 namespace stampede::server {
+
+using wire::EscapeBytes;
 namespace {
 
 constexpr std::size_t kSessionReceiveBufferBytes = std::size_t{256} << 10;

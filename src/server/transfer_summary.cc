@@ -6,9 +6,11 @@
 
 #include <fmt/format.h>
 
-#include "server/escape.h"
+#include "wire/escape.h"
 
 namespace stampede::server {
+
+using wire::EscapeBytes;
 namespace {
 
 std::string_view OriginName(transfer::TransferError::Origin origin) {

@@ -12,11 +12,13 @@
 #include <sys/statvfs.h>
 
 #include "base/check.h"
-#include "server/escape.h"
+#include "wire/escape.h"
 #include "server/request_path.h"
 #include "server/upload_manager.h"
 
 namespace stampede::server {
+
+using wire::EscapeBytes;
 namespace {
 
 using transfer::StorageError;

@@ -13,9 +13,11 @@
 #include <utility>
 
 #include "base/check.h"
-#include "server/escape.h"
+#include "wire/escape.h"
 
 namespace stampede::server {
+
+using wire::EscapeBytes;
 namespace {
 
 using wire::ErrorCode;

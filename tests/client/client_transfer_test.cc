@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "client/fake_server.h"
-#include "server/escape.h"
+#include "wire/escape.h"
 #include "transfer/block_sink.h"
 
 namespace stampede::client {
@@ -275,7 +275,7 @@ TEST_F(ClientGetTest, H76ServerErrorMessageIsKeptAndEscapable) {
   const auto result = client_->result();
   EXPECT_EQ(result.outcome, Outcome::kServerError);
   EXPECT_EQ(result.error.code, ErrorCode::kFileNotFound);
-  EXPECT_EQ(server::EscapeBytes(result.error.message()), "no\\x1b[31m such\\x0d\\x0afile");
+  EXPECT_EQ(wire::EscapeBytes(result.error.message()), "no\\x1b[31m such\\x0d\\x0afile");
   EXPECT_FALSE(result.retried_without_options);  // code 1 is about the file, not the options
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace stampede::server {
+namespace stampede::wire {
 
 // Printable ASCII (0x20..0x7e) is kept, a backslash becomes `\\`, every other byte `\xNN` (two
 // lowercase hex digits). PROTOCOL D32 (dnsmasq 42fb815: names logged raw let a peer inject terminal
@@ -16,4 +16,4 @@ namespace stampede::server {
 // bytes.
 std::string EscapeBytes(std::string_view bytes, std::size_t input_max_bytes = 256);
 
-}  // namespace stampede::server
+}  // namespace stampede::wire

@@ -1,12 +1,12 @@
 // EscapeBytes: what reaches a log from a hostile name or peer message (PROTOCOL D32, E44).
-#include "server/escape.h"
+#include "wire/escape.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-namespace stampede::server {
+namespace stampede::wire {
 namespace {
 
 using namespace std::string_literals;
@@ -47,4 +47,4 @@ RC_GTEST_PROP(Escape, OutputIsPrintableAndBounded, (const std::string& input)) {
 }
 
 }  // namespace
-}  // namespace stampede::server
+}  // namespace stampede::wire

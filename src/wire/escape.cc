@@ -1,9 +1,9 @@
 // EscapeBytes: untrusted bytes to printable ASCII.
-#include "server/escape.h"
+#include "wire/escape.h"
 
 #include <algorithm>
 
-namespace stampede::server {
+namespace stampede::wire {
 
 std::string EscapeBytes(std::string_view bytes, std::size_t input_max_bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -26,4 +26,4 @@ std::string EscapeBytes(std::string_view bytes, std::size_t input_max_bytes) {
   return out;
 }
 
-}  // namespace stampede::server
+}  // namespace stampede::wire
