@@ -162,6 +162,8 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
     if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
   }
   ack_timed_ = false;
+  if (blocks_since_ack_ > 0) arrival_gap_ = now - last_in_order_at_;  // else the last window's
+  last_in_order_at_ = now;
   wire_bytes_ += data.payload.size();
   const bool over_tsize = options_.tsize && wire_bytes_ > *options_.tsize;
   if (over_tsize || wire_bytes_ > size_max_bytes_) {
@@ -194,8 +196,14 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
   if (blocks_since_ack_ >= options_.windowsize) {
     QueueAck(k, now);  // RFC 7440 §3: one ACK per full window
     ack_timed_ = true;
+    ArmTimer(now);
+    return;
   }
-  ArmTimer(now);
+  // Inside a window the re-ACK waits for silence: at least twice the last gap between blocks. A
+  // pacing sender (sender.cc) may space blocks close to our RTO, and a timeout ACK there would
+  // ACK a partial window (the sender restarts) and, if lost, shift our window boundary away from
+  // the sender's until another timeout (RFC 7440 §4: the timeout is for a window that stopped).
+  deadline_ = now + std::min(std::max(rtt_.rto(), 2 * arrival_gap_), policy_.rto_max);
 }
 
 bool Receiver::Deliver(std::span<const std::byte> payload, bool final_block) {

@@ -117,6 +117,8 @@ class Receiver {
   std::uint64_t local_bytes_ = 0;      // bytes handed to the sink
   bool ack_timed_ = false;             // Karn: the last ACK ended a window and was sent once
   Instant ack_sent_at_ = kInstantZero;
+  Instant last_in_order_at_ = kInstantZero;
+  Duration arrival_gap_{0};            // between the last two in-order blocks of one window
 
   Instant deadline_ = kInstantNever;
   Instant last_progress_at_ = kInstantNever;  // set at the first transmission

@@ -29,6 +29,8 @@ using wire::BlockIndex;
 
 BlockIndex Next(BlockIndex b) { return BlockIndex{b.value + 1}; }
 
+constexpr int kPaceFallFactor = 2;
+
 }  // namespace
 
 Sender::Sender(const SenderConfig& config, BlockSource& source)
@@ -58,8 +60,8 @@ Sender::Sender(const SenderConfig& config, BlockSource& source)
       control_due_ = true;
     }
   }
-  burst_left_ = window_.window_blocks();
   stats_.rto_current = rtt_.rto();
+  pace_rtt_ = policy_.rto_min;  // a server opening with DATA 1 starts without StartData()
 }
 
 void Sender::SettleOptions() {
@@ -110,6 +112,7 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
       return;
     }
     if (phase_ == Phase::kRequestSent) SettleOptions();  // RFC 1350 start: defaults apply
+    SampleOpening(now);
     peer_verified_ = true;
     timeouts_in_a_row_ = 0;
     StartData(now);
@@ -127,13 +130,9 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
   }
   peer_verified_ = true;
   timeouts_in_a_row_ = 0;
-  if (timed_block_ && k >= *timed_block_) {
-    rtt_.OnSample(now - timed_sent_at_);  // Karn: timed blocks were sent exactly once
-    timed_block_.reset();
-    ++stats_.rtt_samples;
-    stats_.rto_current = rtt_.rto();
-    if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
-  }
+  const bool queue_standing = SampleWindowEnd(k, now);
+  const bool window_completed =
+      k.value == acked_.value + options_.windowsize || (final_block_ && k == *final_block_);
   acked_ = k;
   stats_.blocks_transferred = k.value;
   stats_.bytes_transferred =
@@ -143,27 +142,26 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
     Finish(TransferStatus::kComplete);
     return;
   }
+  if (queue_standing) SignalCongestion();  // back off before the queue overflows (WindowPolicy)
   if (next_ > Next(k)) {
     // The receiver saw a gap and acknowledged its last in-order block (RFC 7440 §4). Restart from
     // there unless that block was already sent again since the last restart: an ACK that predates
     // our restart must not start another (EDK2 storm, PROTOCOL §1 "dampen repeated restarts").
-    if (Next(k) > resent_through_) {
-      if (k >= recovery_end_) {
-        window_.OnLoss();
-        recovery_end_ = highest_sent_;
-      }
-      round_clean_ = false;
-      RestartFrom(Next(k));
+    if (Next(k) > resent_through_ || GapAckIsFresh(now)) {
+      SignalCongestion();
+      RestartFrom(Next(k), now);
     }
   } else {
     next_ = Next(k);
-    if (k == highest_sent_) {
-      if (round_clean_) window_.OnCleanWindow();
+    // Only a whole receiver window grows the window: an ACK inside one is the peer's timeout
+    // re-ACK (a sign of trouble), not a clean round.
+    if (k == highest_sent_ && window_completed) {
+      if (round_clean_) window_.OnCleanWindow(options_.windowsize);
       round_clean_ = true;
     }
   }
   stats_.window_blocks = window_.window_blocks();
-  burst_left_ = window_.window_blocks();  // the ACK clocks out a new burst
+  release_at_ = now;  // the ACK is the clock: a new receiver window opens at once
   ArmTimer(now);
 }
 
@@ -182,6 +180,7 @@ void Sender::HandleOack(const wire::Oack& oack, Instant now) {
   }
   options_ = *accepted;
   SettleOptions();
+  SampleOpening(now);
   peer_verified_ = true;
   timeouts_in_a_row_ = 0;
   StartData(now);  // RFC 2347: a WRQ's OACK is answered with DATA 1
@@ -203,7 +202,10 @@ void Sender::StartData(Instant now) {
   phase_ = Phase::kData;
   acked_ = BlockIndex{0};
   next_ = BlockIndex{1};
-  burst_left_ = window_.window_blocks();
+  release_at_ = now;
+  // Until a window has been timed, rto_min stands in for the round trip: the handshake's sample
+  // crossed an empty queue, but a storm's first windows share a queue that may be 8 ms deep.
+  pace_rtt_ = std::max(rtt_.srtt().value_or(policy_.rto_min), policy_.rto_min);
   ArmTimer(now);
 }
 
@@ -230,8 +232,17 @@ void Sender::Finish(TransferStatus status) {
   deadline_ = kInstantNever;
 }
 
-void Sender::RestartFrom(BlockIndex next) {
+bool Sender::GapAckIsFresh(Instant now) const {
+  // The receiver saw the first block of our last restart about one round trip after it, so a gap
+  // ACK arriving later answers the restarted stream (a resent block was lost again) and must
+  // restart it, or the window waits for a timeout. Earlier ones predate the restart (damped).
+  const Duration round_trip = rtt_.srtt().value_or(pace_rtt_) + 4 * rtt_.rttvar();
+  return now - restart_at_ > round_trip;
+}
+
+void Sender::RestartFrom(BlockIndex next, Instant now) {
   next_ = next;
+  restart_at_ = now;
   resent_through_ = BlockIndex{next.value - 1};
   timed_block_.reset();  // Karn's rule: nothing in flight may be timed any more
   ++stats_.window_restarts;
@@ -239,6 +250,10 @@ void Sender::RestartFrom(BlockIndex next) {
 
 void Sender::OnTimer(Instant now) {
   if (phase_ == Phase::kDone || phase_ == Phase::kClosing || now < deadline_) return;
+  // Blocks of the receiver window still wait for their pacing release: the peer cannot ACK the
+  // window before it has all of it (RFC 7440 §3), so we are not waiting for it and nothing has
+  // timed out. PollTransmit sends the released block and re-arms the timer.
+  if (WindowHasUnsent()) return;
   ++stats_.timeouts;
   ++timeouts_in_a_row_;
   const std::uint32_t budget = (role_ == Role::kServer && !peer_verified_)
@@ -261,14 +276,12 @@ void Sender::OnTimer(Instant now) {
       control_due_ = true;
       break;
     case Phase::kData:
-      if (acked_ >= recovery_end_) {
-        window_.OnLoss();
-        recovery_end_ = highest_sent_;
-      }
+      window_.OnTimeout();  // every timeout, even within a flight: it also re-probes the receiver
+      recovery_end_ = highest_sent_;
       round_clean_ = false;
       stats_.window_blocks = window_.window_blocks();
-      RestartFrom(Next(acked_));  // RFC 7440 §4: resend from the last acknowledged block
-      burst_left_ = window_.window_blocks();
+      RestartFrom(Next(acked_), now);  // RFC 7440 §4: resend from the last acknowledged block
+      release_at_ = now;
       break;
     case Phase::kClosing:
     case Phase::kDone:
@@ -286,23 +299,23 @@ std::optional<std::size_t> Sender::PollTransmit(std::span<std::byte> buf, Instan
     if (phase_ == Phase::kClosing) {
       phase_ = Phase::kDone;
     } else {
-      last_send_at_ = now;
+      // Karn's rule: only an opening packet sent once yields a sample.
+      opening_sent_at_ = stats_.control_sent == 1 ? std::optional<Instant>(now) : std::nullopt;
       ArmTimer(now);
     }
     return n;
   }
-  if (phase_ != Phase::kData) return std::nullopt;
-  if (burst_left_ == 0 && now >= burst_release_at_) burst_left_ = window_.window_blocks();
   if (!HasDataDue(now)) return std::nullopt;
   return WriteDataBlock(buf, now);
 }
 
-bool Sender::HasDataDue(Instant now) const {
+bool Sender::WindowHasUnsent() const {
   if (phase_ != Phase::kData) return false;
   if (next_.value > acked_.value + options_.windowsize) return false;
-  if (final_block_ && next_ > *final_block_) return false;
-  return burst_left_ > 0 || now >= burst_release_at_;
+  return !(final_block_ && next_ > *final_block_);
 }
+
+bool Sender::HasDataDue(Instant now) const { return WindowHasUnsent() && now >= release_at_; }
 
 std::optional<std::size_t> Sender::WriteDataBlock(std::span<std::byte> buf, Instant now) {
   STAMPEDE_CHECK(buf.size() >= wire::kDataHeaderBytes + options_.blksize);
@@ -331,8 +344,7 @@ std::optional<std::size_t> Sender::WriteDataBlock(std::span<std::byte> buf, Inst
     }
   }
   next_ = Next(block);
-  last_send_at_ = now;
-  if (burst_left_ > 0 && --burst_left_ == 0) burst_release_at_ = now + PacingGap();
+  release_at_ = now + PacingInterval();
   ArmTimer(now);
   return wire::kDataHeaderBytes + size;
 }
@@ -384,23 +396,53 @@ std::optional<std::size_t> Sender::FillNetasciiBlock(std::span<std::byte> payloa
 
 void Sender::ArmTimer(Instant now) { deadline_ = now + rtt_.rto(); }
 
-Duration Sender::PacingGap() const {
-  // Sub-bursts of one receiver window are spread one smoothed RTT apart, so the effective window
-  // limits blocks per round trip as a TCP window would, while the receiver still ACKs at the
-  // negotiated window boundary (RFC 7440 receivers cannot know our effective window).
-  const auto srtt = rtt_.srtt();
-  return std::max(srtt ? *srtt : policy_.rto_min, policy_.rto_min);
+bool Sender::SampleWindowEnd(BlockIndex k, Instant now) {
+  if (!timed_block_ || k < *timed_block_) return false;
+  const Duration sample = now - timed_sent_at_;  // Karn: timed blocks were sent exactly once
+  RecordSample(sample);
+  timed_block_.reset();
+  // The pacing round trip follows SRTT up at once but falls at most by half per window, so one
+  // window's sample cannot multiply every flow's rate at the same moment (a synchronised storm
+  // would then overflow the queue before the next window's feedback).
+  pace_rtt_ = std::max(rtt_.srtt().value_or(sample), pace_rtt_ / kPaceFallFactor);
+  data_min_rtt_ = std::min(data_min_rtt_.value_or(sample), sample);
+  return window_policy_.adaptive && sample - *data_min_rtt_ > window_policy_.queue_delay_target;
+}
+
+void Sender::SignalCongestion() {
+  // One decrease per flight of data: a burst of losses (or of late ACKs) is one congestion event.
+  if (acked_ >= recovery_end_) {
+    window_.OnLoss();
+    recovery_end_ = highest_sent_;
+  }
+  round_clean_ = false;
+}
+
+void Sender::SampleOpening(Instant now) {
+  // RFC 6298 §2 times the handshake too (Karn's rule: only an opening sent once), so a DATA block
+  // lost in the first window costs an RTO near the path's, not rto_initial.
+  if (opening_sent_at_) RecordSample(now - *opening_sent_at_);
+  opening_sent_at_.reset();
+}
+
+void Sender::RecordSample(Duration rtt) {
+  rtt_.OnSample(rtt);
+  ++stats_.rtt_samples;
+  stats_.rto_current = rtt_.rto();
+  if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
+}
+
+Duration Sender::PacingInterval() const {
+  // The effective window limits blocks per round trip as a TCP window would, but an RFC 7440
+  // receiver only ACKs at the negotiated window boundary, so within a receiver window there is no
+  // ACK clock: the blocks are spread evenly, pace_rtt_ / effective window apart.
+  if (!window_policy_.adaptive) return Duration{0};
+  return pace_rtt_ / window_.window_blocks();
 }
 
 Instant Sender::NextDeadline() const {
   if (phase_ == Phase::kDone) return kInstantNever;
-  Instant deadline = deadline_;
-  if (phase_ == Phase::kData && burst_left_ == 0 &&
-      next_.value <= acked_.value + options_.windowsize &&
-      !(final_block_ && next_ > *final_block_)) {
-    deadline = std::min(deadline, burst_release_at_);
-  }
-  return deadline;
+  return WindowHasUnsent() ? release_at_ : deadline_;
 }
 
 bool Sender::finished() const { return phase_ == Phase::kDone; }

@@ -99,15 +99,20 @@ class Sender {
   void SettleOptions();
   void Fail(TransferError::Origin origin, wire::ErrorCode code, std::string_view message);
   void Finish(TransferStatus status);
-  void RestartFrom(wire::BlockIndex next);
+  void RestartFrom(wire::BlockIndex next, Instant now);
+  bool GapAckIsFresh(Instant now) const;
   bool HasDataDue(Instant now) const;
   std::optional<std::size_t> WriteDataBlock(std::span<std::byte> buf, Instant now);
   std::optional<std::size_t> FillOctetBlock(std::span<std::byte> payload, wire::BlockIndex block);
   std::optional<std::size_t> FillNetasciiBlock(std::span<std::byte> payload,
                                                wire::BlockIndex block);
   void ArmTimer(Instant now);
-  Duration PacingGap() const;
-  void RecordRtt();
+  bool WindowHasUnsent() const;
+  Duration PacingInterval() const;
+  void SampleOpening(Instant now);
+  void SignalCongestion();
+  bool SampleWindowEnd(wire::BlockIndex k, Instant now);
+  void RecordSample(Duration rtt);
 
   Role role_;
   wire::Mode mode_;
@@ -132,18 +137,22 @@ class Sender {
   // Damping (RFC 7440 §4, EDK2 storm): blocks up to resent_through_ were already sent again since
   // the last restart, so an ACK below it moves acked_ but restarts nothing.
   wire::BlockIndex resent_through_{0};
+  Instant restart_at_ = kInstantZero;
   // Loss accounting for the window control: a loss signal counts once per flight of data.
   wire::BlockIndex recovery_end_{0};
   bool round_clean_ = true;
   wire::BlockIndex round_end_{0};
 
-  // Pacing within a receiver window: `burst_left_` blocks may go before `burst_release_at_`.
-  std::uint32_t burst_left_ = 0;
-  Instant burst_release_at_ = kInstantZero;
+  // Pacing within a receiver window: the next DATA may not leave before `release_at_`.
+  Instant release_at_ = kInstantZero;
 
-  // Retransmission timer.
+  // Retransmission timer: runs from the last send, and only counts once the receiver window is
+  // fully sent (before that the Sender is not waiting for the peer).
   Instant deadline_ = kInstantNever;
-  Instant last_send_at_ = kInstantZero;
+  // Karn's rule for the opening exchange (OACK → ACK 0, WRQ → OACK/ACK 0): timed if sent once.
+  std::optional<Instant> opening_sent_at_;
+  std::optional<Duration> data_min_rtt_;  // smallest window-end sample: the unloaded path
+  Duration pace_rtt_{0};
   std::uint32_t timeouts_in_a_row_ = 0;
   bool peer_verified_ = false;
   // Karn's rule: one block timed at a time; cancelled when anything is retransmitted.

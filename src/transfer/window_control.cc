@@ -15,19 +15,30 @@ WindowControl::WindowControl(const WindowPolicy& policy, std::uint16_t negotiate
   }
 }
 
-void WindowControl::OnCleanWindow() {
+void WindowControl::OnCleanWindow(std::uint32_t blocks) {
   if (!adaptive_) return;
-  // Slow start doubles up to the threshold, then one block per clean window (RFC 5681 §3.1).
-  const std::uint32_t grown = window_blocks_ < slow_start_threshold_blocks_
-                                  ? 2U * window_blocks_
-                                  : window_blocks_ + 1U;
+  std::uint32_t grown = window_blocks_;
+  if (window_blocks_ < slow_start_threshold_blocks_) {
+    grown = std::min({window_blocks_ + blocks, 2U * window_blocks_,
+                      std::uint32_t{slow_start_threshold_blocks_}});
+  } else {
+    acked_credit_blocks_ += blocks;
+    while (acked_credit_blocks_ >= grown) acked_credit_blocks_ -= grown++;
+  }
   window_blocks_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(grown, negotiated_blocks_));
+}
+
+void WindowControl::OnTimeout() {
+  if (!adaptive_) return;
+  OnLoss();
+  window_blocks_ = 1;
 }
 
 void WindowControl::OnLoss() {
   if (!adaptive_) return;
   slow_start_threshold_blocks_ = std::max<std::uint16_t>(window_blocks_ / 2, 1);
   window_blocks_ = slow_start_threshold_blocks_;
+  acked_credit_blocks_ = 0;
 }
 
 }  // namespace stampede::transfer

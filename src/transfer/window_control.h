@@ -3,9 +3,14 @@
 // negotiated windowsize. Pure arithmetic: the Sender tells it what happened.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
+#include "base/time.h"
+
 namespace stampede::transfer {
+
+using namespace std::chrono_literals;
 
 struct WindowPolicy {
   // First effective window (clamped to the negotiated windowsize). Small, so a storm of new
@@ -14,19 +19,35 @@ struct WindowPolicy {
   std::uint16_t initial_window_blocks = 4;
   // false: always use the negotiated windowsize (plain RFC 7440 behaviour).
   bool adaptive = true;
+  // Queueing delay (a window's RTT sample above the smallest one seen) that counts as congestion,
+  // like an ECN mark (RFC 3168 §6.1.2: react as to a loss, without a retransmission). Flows
+  // sharing a drop-tail queue then back off while it is a few ms deep instead of when it
+  // overflows: with go-back-N recovery each overflow costs the rest of a window, and a full 1 MiB
+  // queue at 1 Gbit/s (8 ms) exceeds rto_min. Well below rto_min so a standing queue never
+  // reaches the retransmission timeout; above LAN jitter.
+  Duration queue_delay_target = 2ms;
 };
 
 // Slow start then additive increase; multiplicative decrease on loss (AIMD, RFC 5681 shape in
-// blocks rather than bytes).
+// blocks rather than bytes). Growth is counted per block acknowledged, as TCP counts per ACKed
+// segment (RFC 3465): an RFC 7440 receiver ACKs once per negotiated window, and a window paced at
+// a small effective window spans several round trips, so growing "per window" would let a slowed
+// flow recover far more slowly than a fast one (unfair under a shared queue).
 class WindowControl {
  public:
   WindowControl(const WindowPolicy& policy, std::uint16_t negotiated_window_blocks);
 
-  // A whole effective window was acknowledged with no loss signal since it started.
-  void OnCleanWindow();
+  // `blocks` were acknowledged (a whole receiver window) with no loss signal since it started.
+  // Slow start: +1 per block, at most doubling (RFC 3465 L = 2). Congestion avoidance: +1 per
+  // effective window of blocks (RFC 5681 §3.1).
+  void OnCleanWindow(std::uint32_t blocks);
   // Loss signal (timeout or a receiver's gap ACK). The Sender calls it at most once per window of
   // data in flight, so one burst of losses halves the window once.
   void OnLoss();
+  // Retransmission timeout: the threshold halves and the window restarts at one block (RFC 5681
+  // §3.1 "loss window"), so the first resent block probes where the receiver stands (it re-ACKs a
+  // duplicate) before blocks it may already hold are sent again.
+  void OnTimeout();
 
   std::uint16_t window_blocks() const { return window_blocks_; }
   std::uint16_t negotiated_blocks() const { return negotiated_blocks_; }
@@ -35,6 +56,7 @@ class WindowControl {
   std::uint16_t negotiated_blocks_;
   std::uint16_t window_blocks_;
   std::uint16_t slow_start_threshold_blocks_;
+  std::uint32_t acked_credit_blocks_ = 0;  // congestion avoidance: blocks toward the next +1
   bool adaptive_;
 };
 

@@ -255,5 +255,43 @@ TEST_F(ReceiverTest, RequestRetransmittedOnTimeoutThenGivesUp) {
   EXPECT_EQ(r.stats().error.origin, TransferError::Origin::kTimeout);
 }
 
+// RFC 7440 §4: the timeout ACK is for a window that stopped arriving. A sender pacing its window
+// with gaps longer than our RTO must not draw a partial-window ACK (the sender would restart, and
+// a lost partial ACK would shift our window boundary away from the sender's).
+TEST_F(ReceiverTest, PacedWindowDrawsNoPartialWindowAck) {
+  Receiver r = MakeServer(4);
+  EXPECT_EQ(Drain(r).size(), 1u);  // ACK 0
+  const Duration rto = r.stats().rto_current;  // no sample yet: rto_initial
+  Feed(r, Data(1, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  now_ += rto * 3 / 4;
+  Feed(r, Data(2, 512));  // the gap is now known: 3/4 RTO
+  EXPECT_TRUE(Drain(r).empty());
+  for (std::uint16_t block = 3; block <= 4; ++block) {
+    // 5/4 RTO of silence: the timer (2 x the last gap) has not fired, as a sender still pacing.
+    const Instant arrival = now_ + rto * 5 / 4;
+    EXPECT_GT(r.NextDeadline(), arrival) << block;
+    now_ = arrival;
+    r.OnTimer(now_);
+    Feed(r, Data(block, 512));
+    const auto out = Drain(r);
+    if (block < 4) {
+      EXPECT_TRUE(out.empty()) << block;
+    } else {
+      ASSERT_EQ(out.size(), 1u);
+      EXPECT_EQ(out[0].field, 4);  // one ACK, at the window's end
+    }
+  }
+  EXPECT_EQ(r.stats().timeouts, 0u);
+  // A window that stops is still re-ACKed, within 2 x the last gap.
+  Feed(r, Data(5, 512));
+  EXPECT_LE(r.NextDeadline() - now_, 2 * (rto * 5 / 4));
+  now_ = r.NextDeadline();
+  r.OnTimer(now_);
+  const auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 5);
+}
+
 }  // namespace
 }  // namespace stampede::transfer

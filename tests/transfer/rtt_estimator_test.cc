@@ -75,22 +75,36 @@ TEST(RttEstimator, FixedTimeoutIgnoresSamplesAndBackoff) {
 TEST(WindowControl, StartsSmallGrowsToNegotiatedAndNoFurther) {
   WindowControl w(WindowPolicy{4, true}, 16);
   EXPECT_EQ(w.window_blocks(), 4);
-  w.OnCleanWindow();
-  EXPECT_EQ(w.window_blocks(), 8);
-  w.OnCleanWindow();
+  w.OnCleanWindow(16);
+  EXPECT_EQ(w.window_blocks(), 8);  // slow start: +1 per block, at most doubling (RFC 3465)
+  w.OnCleanWindow(16);
   EXPECT_EQ(w.window_blocks(), 16);
-  for (int i = 0; i < 10; ++i) w.OnCleanWindow();
+  for (int i = 0; i < 10; ++i) w.OnCleanWindow(16);
   EXPECT_EQ(w.window_blocks(), 16);
 }
 
-TEST(WindowControl, LossHalvesThenGrowsAdditively) {
+TEST(WindowControl, LossHalvesThenGrowsOnePerWindowOfAckedBlocks) {
   WindowControl w(WindowPolicy{16, true}, 16);
   w.OnLoss();
   EXPECT_EQ(w.window_blocks(), 8);
-  w.OnCleanWindow();
-  EXPECT_EQ(w.window_blocks(), 9);
+  w.OnCleanWindow(8);
+  EXPECT_EQ(w.window_blocks(), 9);  // +1 per effective window of blocks (RFC 5681 §3.1)
+  w.OnCleanWindow(4);
+  EXPECT_EQ(w.window_blocks(), 9);  // credit kept toward the next +1
+  w.OnCleanWindow(5);
+  EXPECT_EQ(w.window_blocks(), 10);
   for (int i = 0; i < 10; ++i) w.OnLoss();
   EXPECT_EQ(w.window_blocks(), 1);
+}
+
+TEST(WindowControl, SlowedFlowRegainsOneBlockPerRoundTripOfData) {
+  // A receiver window of 16 at effective window 2 spans 8 round trips: it earns 8 blocks of
+  // growth in congestion avoidance, as 8 round trips of TCP would, not 1.
+  WindowControl w(WindowPolicy{16, true}, 16);
+  for (int i = 0; i < 3; ++i) w.OnLoss();
+  EXPECT_EQ(w.window_blocks(), 2);
+  w.OnCleanWindow(16);
+  EXPECT_GE(w.window_blocks(), 5);
 }
 
 TEST(WindowControl, NonAdaptiveUsesNegotiatedWindow) {

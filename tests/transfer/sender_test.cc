@@ -255,17 +255,77 @@ TEST_F(SenderTest, StaleGapAckAfterRestartDoesNotRestartAgain) {  // EDK2 storm 
   EXPECT_EQ(s.stats().window_restarts, 1u);
 }
 
-TEST_F(SenderTest, AdaptiveWindowStartsSmallAndPacesTheRest) {
+TEST_F(SenderTest, AdaptiveWindowPacesTheReceiverWindowWithoutTimeouts) {
   Sender s = Make(512 * 100, 16, false, true);
-  auto out = Drain(s);
-  EXPECT_EQ(out.size(), 4u);  // initial effective window
+  EXPECT_EQ(Drain(s).size(), 1u);  // paced: one block, then one per release
   EXPECT_EQ(s.stats().window_blocks, 4);
-  const Instant release = s.NextDeadline();
-  EXPECT_GT(release, now_);
-  now_ = release;
-  s.OnTimer(now_);
-  EXPECT_EQ(Drain(s).size(), 4u);  // the next sub-burst of the receiver window
+  // No sample yet: rto_min stands in for the round trip, 4 blocks per round trip.
+  const Duration interval = RetransmitPolicy{}.rto_min / 4;
+  for (int block = 2; block <= 16; ++block) {
+    const Instant before = now_;
+    Expire(s);
+    EXPECT_EQ(now_ - before, interval) << block;
+    const auto out = Drain(s);
+    ASSERT_EQ(out.size(), 1u) << block;
+    EXPECT_EQ(out[0].block, block);
+  }
   EXPECT_EQ(s.stats().timeouts, 0u);
+  // The receiver window is out: now the retransmission timer runs, from the last send.
+  EXPECT_EQ(s.NextDeadline(), now_ + s.stats().rto_current);
+}
+
+TEST_F(SenderTest, PacingReleaseDueWithTheTimeoutIsNotATimeout) {
+  // The old defect: sub-bursts spaced rto_min apart while every send re-armed now + RTO (also
+  // rto_min), so the timer fired at each release and restarted the window.
+  Sender s = Make(512 * 100, 16, true, true);
+  Drain(s);                      // OACK
+  now_ += 200us;
+  Feed(s, Ack(0));               // opening sample: RTO falls to the rto_min floor
+  EXPECT_EQ(s.stats().rto_current, RetransmitPolicy{}.rto_min);
+  std::size_t sent = Drain(s).size();
+  while (sent < 16) {
+    Expire(s);
+    sent += Drain(s).size();
+  }
+  EXPECT_EQ(s.stats().timeouts, 0u);
+  EXPECT_EQ(s.stats().data_retransmitted, 0u);
+  now_ += 200us;
+  Feed(s, Ack(16));
+  EXPECT_EQ(s.stats().window_blocks, 8);  // a clean window grows it (slow start)
+}
+
+TEST_F(SenderTest, TimeoutRestartsWithOneBlockThatProbesTheReceiver) {  // RFC 5681 §3.1
+  Sender s = Make(512 * 100, 16, false, true);
+  std::size_t sent = Drain(s).size();
+  while (sent < 16) {
+    Expire(s);
+    sent += Drain(s).size();
+  }
+  Expire(s);  // the window's ACK never came
+  EXPECT_EQ(s.stats().timeouts, 1u);
+  EXPECT_EQ(s.stats().window_blocks, 1);
+  const auto out = Drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].block, 1);
+  // The receiver held 1..15 and re-ACKs the duplicate: only block 16 goes again.
+  Feed(s, Ack(15));
+  const auto resent = Drain(s);
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0].block, 16);
+  EXPECT_EQ(s.stats().data_retransmitted, 2u);
+}
+
+TEST_F(SenderTest, GapAckAnsweringTheRestartedStreamRestartsAgain) {  // EDK2 damping, bounded
+  Sender s = Make(512 * 40, 8);
+  Drain(s);             // 1..8
+  Feed(s, Ack(2));      // gap at 3: restart 3..10
+  EXPECT_EQ(Drain(s).size(), 8u);
+  now_ += 1s;           // long after the restart: block 5 was lost again
+  Feed(s, Ack(4));
+  const auto out = Drain(s);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].block, 5);
+  EXPECT_EQ(s.stats().window_restarts, 2u);
 }
 
 TEST_F(SenderTest, RequestTooLongFailsLocallyWithoutSending) {  // H78
