@@ -27,17 +27,43 @@ tl::expected<BroadcastFilter, Error> BroadcastFilter::Load() {
 tl::expected<void, Error> BroadcastFilter::Refresh() {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return tl::unexpected(MakeError(errno, "getifaddrs"));
-  std::vector<Address> found;
+  std::vector<InterfaceAddress> interfaces;
   for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     // IPv6 has no broadcast; only IPv4 interfaces flagged IFF_BROADCAST carry ifa_broadaddr.
-    if ((i->ifa_flags & IFF_BROADCAST) == 0 || i->ifa_broadaddr == nullptr) continue;
-    if (i->ifa_broadaddr->sa_family != AF_INET) continue;
-    Address a = Address::FromSockaddr(i->ifa_broadaddr, sizeof(sockaddr_in));
-    if (std::find(found.begin(), found.end(), a) == found.end()) found.push_back(a);
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    InterfaceAddress entry{Address::FromSockaddr(i->ifa_addr, sizeof(sockaddr_in)), {}};
+    if ((i->ifa_flags & IFF_BROADCAST) != 0 && i->ifa_broadaddr != nullptr &&
+        i->ifa_broadaddr->sa_family == AF_INET) {
+      entry.broadcast = Address::FromSockaddr(i->ifa_broadaddr, sizeof(sockaddr_in));
+    }
+    interfaces.push_back(entry);
   }
   freeifaddrs(list);
-  subnet_broadcasts_ = std::move(found);
+  subnet_broadcasts_ = SelectBroadcasts(interfaces);
   return {};
+}
+
+std::vector<Address> BroadcastFilter::SelectBroadcasts(
+    const std::vector<InterfaceAddress>& interfaces) {
+  // An address added without a broadcast (`ip addr add A/N dev D`, no `brd +`) has no
+  // IFA_BROADCAST; glibc then reports the address itself in ifa_broadaddr. Taking that at face
+  // value would silently drop every request sent to the server's own address, so an address any
+  // interface holds as its own is never a broadcast, and neither is 0.0.0.0.
+  std::vector<Address> found;
+  for (const InterfaceAddress& entry : interfaces) {
+    Address b = entry.broadcast.Unmapped();
+    if (!b.IsV4() || b.AsSockaddrIn().sin_addr.s_addr == htonl(INADDR_ANY)) continue;
+    b.set_port(0);
+    const bool is_own = std::any_of(interfaces.begin(), interfaces.end(),
+                                    [&](const InterfaceAddress& other) {
+                                      Address own = other.address.Unmapped();
+                                      own.set_port(0);
+                                      return own == b;
+                                    });
+    if (is_own || std::find(found.begin(), found.end(), b) != found.end()) continue;
+    found.push_back(b);
+  }
+  return found;
 }
 
 bool BroadcastFilter::IsBroadcastOrMulticast(const Address& destination) const {

@@ -24,6 +24,15 @@ class BroadcastFilter {
 
   tl::expected<void, Error> Refresh();
 
+  // One IPv4 interface address as getifaddrs(3) reports it.
+  struct InterfaceAddress {
+    Address address;
+    Address broadcast;  // as reported; may be the address itself or 0.0.0.0 (see the .cc)
+  };
+  // The subnet broadcast addresses among `interfaces`: never 0.0.0.0 and never an address that
+  // some interface holds as its own unicast address (a request to our own address is ours).
+  static std::vector<Address> SelectBroadcasts(const std::vector<InterfaceAddress>& interfaces);
+
   // True for limited broadcast, multicast, and a cached subnet broadcast. v4-mapped addresses are
   // judged in their IPv4 form.
   bool IsBroadcastOrMulticast(const Address& destination) const;

@@ -126,11 +126,10 @@ class Lossy(unittest.TestCase):
 
 class NoBroadcastAddress(unittest.TestCase):
     """An interface address configured without a broadcast address (`ip addr add A/N dev D`, no
-    `brd +`): glibc's getifaddrs() then reports the address itself as ifa_broadaddr, and the
-    server's broadcast filter (RFC 1123 4.2.3.5) drops every request sent to it. Known failure
-    until the filter ignores a broadcast address equal to an interface's own address."""
+    `brd +`): glibc's getifaddrs() then reports the address itself as ifa_broadaddr. The server's
+    broadcast filter (RFC 1123 4.2.3.5) must not take that for a broadcast and drop every
+    request sent to the server's own address."""
 
-    @unittest.expectedFailure
     def test_serves_address_without_brd(self):
         ns = f"stampede-nobrd-{os.getpid()}"
         root = common.TempRoot()

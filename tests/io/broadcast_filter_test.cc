@@ -11,6 +11,22 @@ Address A(const char* text) {
   return *Address::Parse(text, 69);
 }
 
+TEST(BroadcastFilterTest, AnAddressReportedAsItsOwnBroadcastIsNotABroadcast) {
+  // `ip addr add 10.9.0.1/30 dev D` (no `brd +`): getifaddrs reports 10.9.0.1 as the broadcast.
+  // Requests to the server's own address must still be served.
+  const auto selected = BroadcastFilter::SelectBroadcasts({
+      {A("10.9.0.1"), A("10.9.0.1")},
+      {A("192.0.2.10"), A("192.0.2.255")},
+      {A("198.51.100.7"), A("0.0.0.0")},
+      {A("192.0.2.11"), A("192.0.2.255")},
+  });
+  ASSERT_EQ(selected.size(), 1u);
+  const BroadcastFilter f(selected);
+  EXPECT_FALSE(f.IsBroadcastOrMulticast(A("10.9.0.1")));
+  EXPECT_FALSE(f.IsBroadcastOrMulticast(A("0.0.0.0")));
+  EXPECT_TRUE(f.IsBroadcastOrMulticast(A("192.0.2.255")));
+}
+
 TEST(BroadcastFilterTest, RecognisesBroadcastAndMulticast) {
   const BroadcastFilter f({A("192.0.2.255:1234")});
   EXPECT_TRUE(f.IsBroadcastOrMulticast(A("255.255.255.255")));
