@@ -142,7 +142,11 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
     Finish(TransferStatus::kComplete);
     return;
   }
-  if (queue_standing) SignalCongestion();  // back off before the queue overflows (WindowPolicy)
+  if (queue_standing && acked_ >= recovery_end_) {
+    window_.OnQueueDelay();  // back off before the queue overflows (WindowPolicy)
+    recovery_end_ = highest_sent_;
+    round_clean_ = false;
+  }
   if (next_ > Next(k)) {
     // The receiver saw a gap and acknowledged its last in-order block (RFC 7440 §4). Restart from
     // there unless that block was already sent again since the last restart: an ACK that predates
@@ -406,7 +410,8 @@ bool Sender::SampleWindowEnd(BlockIndex k, Instant now) {
   // would then overflow the queue before the next window's feedback).
   pace_rtt_ = std::max(rtt_.srtt().value_or(sample), pace_rtt_ / kPaceFallFactor);
   data_min_rtt_ = std::min(data_min_rtt_.value_or(sample), sample);
-  return window_policy_.adaptive && sample - *data_min_rtt_ > window_policy_.queue_delay_target;
+  const Duration target = std::max(window_policy_.queue_delay_target_min, *data_min_rtt_);
+  return window_policy_.adaptive && sample - *data_min_rtt_ > target;
 }
 
 void Sender::SignalCongestion() {

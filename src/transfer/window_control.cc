@@ -34,6 +34,14 @@ void WindowControl::OnTimeout() {
   window_blocks_ = 1;
 }
 
+void WindowControl::OnQueueDelay() {
+  if (!adaptive_) return;
+  window_blocks_ = std::max<std::uint16_t>(
+      static_cast<std::uint16_t>(window_blocks_ - window_blocks_ / 4), 1);
+  slow_start_threshold_blocks_ = window_blocks_;
+  acked_credit_blocks_ = 0;
+}
+
 void WindowControl::OnLoss() {
   if (!adaptive_) return;
   slow_start_threshold_blocks_ = std::max<std::uint16_t>(window_blocks_ / 2, 1);
