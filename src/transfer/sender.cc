@@ -441,8 +441,10 @@ Duration Sender::PacingInterval() const {
   // The effective window limits blocks per round trip as a TCP window would, but an RFC 7440
   // receiver only ACKs at the negotiated window boundary, so within a receiver window there is no
   // ACK clock: the blocks are spread evenly, pace_rtt_ / effective window apart.
-  if (!window_policy_.adaptive) return Duration{0};
-  return pace_rtt_ / window_.window_blocks();
+  // At the full window the receiver's ACK already limits it to a window per round trip.
+  const std::uint16_t effective = window_.window_blocks();
+  if (!window_policy_.adaptive || effective >= window_.negotiated_blocks()) return Duration{0};
+  return pace_rtt_ / effective;
 }
 
 Instant Sender::NextDeadline() const {
