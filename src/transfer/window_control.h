@@ -25,7 +25,7 @@ struct WindowPolicy {
   // the link busy through a halving). Flows sharing a drop-tail queue then back off while it is
   // shallow instead of when it overflows: with go-back-N recovery an overflow costs the rest of a
   // window, a deep queue delays every loss report, and a full 1 MiB queue at 1 Gbit/s (8 ms)
-  // exceeds rto_min. Simulated (bench/sim, S2): 0.5 ms 1.13-1.15 x ideal, 1 ms 1.13-1.18,
+  // exceeds rto_min. Simulated (bench/sim, S2 seeds 1-3): 0.5 ms 1.13-1.16 x ideal, 1 ms 1.13-1.18,
   // 2 ms 1.15-1.25, 4 ms 1.27-1.32. A false signal from jitter costs speed, never data.
   Duration queue_delay_target_min = 500us;
 };
