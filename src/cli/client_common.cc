@@ -61,7 +61,7 @@ void AddClientOptions(CLI::App& app, ClientArgs& a) {
                  "Give up after this many timeouts in a row without progress (default 6)")
       ->check(CLI::Range(0, 1000));
   app.add_option("--idle", a.idle_s,
-                 "...and only after this many seconds without progress on a get (default 8)")
+                 "...and only after this many seconds without progress (default 8)")
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--mode", a.mode, "Transfer mode: octet (default) or netascii")
       ->check(CLI::IsMember({"octet", "netascii"}, CLI::ignore_case));
@@ -100,6 +100,7 @@ tl::expected<client::ClientConfig, std::string> BaseConfig(const ClientArgs& a) 
   c.retry_without_options = !a.no_fallback;
   c.retransmit.retries_max = a.retries;
   c.retransmit.receiver_idle_min = FromSeconds(a.idle_s);
+  c.retransmit.sender_idle_min = FromSeconds(a.idle_s);
   if (!a.max_size.empty()) {
     auto bytes = sim::ParseBytes(a.max_size);
     if (!bytes) return tl::unexpected("--max-size: " + bytes.error());

@@ -42,6 +42,13 @@ struct RetransmitPolicy {
   // long: its own re-ACK timer runs on its (short) RTO while the Sender's backed-off RTO may reach
   // rto_max, so counting re-ACKs alone would abandon a live Sender. Two of the longest intervals.
   Duration receiver_idle_min = 8s;
+  // Likewise a Sender whose peer has proven its address gives up only when, besides retries_max
+  // timeouts in a row, no ACK has advanced for this long. On a LAN the RTO sits at rto_min, so
+  // seven timeouts alone would pass in well under a second: a PXE client stalled by a busy switch
+  // or a congested queue must not be abandoned that fast (PROTOCOL "Give-up rule": lack of
+  // progress, bounded in attempts and time). Before verification the count alone applies, so a
+  // spoofed request still costs at most 1 + retries_unverified_max packets (PROTOCOL §2).
+  Duration sender_idle_min = 8s;
 };
 
 class RttEstimator {

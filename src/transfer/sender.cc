@@ -115,6 +115,7 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
     SampleOpening(now);
     peer_verified_ = true;
     timeouts_in_a_row_ = 0;
+    last_progress_at_ = now;
     StartData(now);
     return;
   }
@@ -130,6 +131,7 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
   }
   peer_verified_ = true;
   timeouts_in_a_row_ = 0;
+  last_progress_at_ = now;
   const bool queue_standing = SampleWindowEnd(k, now);
   const bool window_completed =
       k.value == acked_.value + options_.windowsize || (final_block_ && k == *final_block_);
@@ -187,6 +189,7 @@ void Sender::HandleOack(const wire::Oack& oack, Instant now) {
   SampleOpening(now);
   peer_verified_ = true;
   timeouts_in_a_row_ = 0;
+  last_progress_at_ = now;
   StartData(now);  // RFC 2347: a WRQ's OACK is answered with DATA 1
 }
 
@@ -263,7 +266,9 @@ void Sender::OnTimer(Instant now) {
   const std::uint32_t budget = (role_ == Role::kServer && !peer_verified_)
                                    ? policy_.retries_unverified_max
                                    : policy_.retries_max;
-  if (timeouts_in_a_row_ > budget) {
+  const bool idle_long_enough =
+      !peer_verified_ || now - last_progress_at_ >= policy_.sender_idle_min;
+  if (timeouts_in_a_row_ > budget && idle_long_enough) {
     const bool final_sent = final_block_ && highest_sent_ >= *final_block_ && peer_verified_;
     if (final_sent) {
       Finish(TransferStatus::kCompleteUnconfirmed);  // E45: distinct from failure

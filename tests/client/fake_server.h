@@ -52,6 +52,7 @@ inline ClientConfig QuickConfig(const io::Address& server, std::string path) {
   c.retransmit.rto_max = 200ms;
   c.retransmit.retries_max = 4;
   c.retransmit.receiver_idle_min = 300ms;
+  c.retransmit.sender_idle_min = 300ms;
   c.retransmit.dally_min = 100ms;
   c.retransmit.dally_max = 200ms;
   return c;

@@ -102,6 +102,7 @@ inline ServerConfig TestConfig(const std::string& root) {
   config.retransmit.dally_min = 50ms;
   config.retransmit.dally_max = 100ms;
   config.retransmit.receiver_idle_min = 300ms;
+  config.retransmit.sender_idle_min = 300ms;
   config.shutdown_grace = 2s;
   return config;
 }
@@ -239,6 +240,7 @@ inline transfer::RetransmitPolicy ClientRetransmit() {
   policy.dally_min = 20ms;
   policy.dally_max = 50ms;
   policy.receiver_idle_min = 1s;
+  policy.sender_idle_min = 1s;
   return policy;
 }
 

@@ -180,7 +180,9 @@ TEST_F(SenderTest, FinalDataNeverAckedEndsCompleteUnconfirmed) {  // E45
     Drain(s);
   }
   EXPECT_EQ(s.status(), TransferStatus::kCompleteUnconfirmed);
-  EXPECT_EQ(s.stats().data_sent, 2u + RetransmitPolicy{}.retries_max);
+  EXPECT_GE(s.stats().data_sent, 2u + RetransmitPolicy{}.retries_max);
+  // Exponential backoff from the 5 ms floor reaches the 8 s idle minimum within ~11 timeouts.
+  EXPECT_LE(s.stats().data_sent, 20u);
 }
 
 TEST_F(SenderTest, UnverifiedPeerGetsSmallRetryBudget) {  // PROTOCOL §2 item 2
@@ -206,8 +208,31 @@ TEST_F(SenderTest, GivesUpAfterRetryBudgetWithoutProgress) {
     Drain(s);
   }
   EXPECT_EQ(s.status(), TransferStatus::kFailed);
-  EXPECT_EQ(s.stats().timeouts, RetransmitPolicy{}.retries_max + 1);
+  EXPECT_GE(s.stats().timeouts, RetransmitPolicy{}.retries_max + 1);
+  EXPECT_LE(s.stats().timeouts, 20u);  // backoff reaches the idle minimum in a bounded count
+  EXPECT_GE(now_ - start, RetransmitPolicy{}.sender_idle_min);
   EXPECT_LT(now_ - start, 30s);
+}
+
+TEST_F(SenderTest, FastPathDoesNotGiveUpBeforeTheIdleMinimum) {
+  // A 100 us round trip puts the RTO at its 5 ms floor: seven timeouts in a row pass in well under
+  // a second, which alone must not end a transfer whose peer was alive a moment ago.
+  Sender s = Make(50000);
+  Drain(s);
+  now_ += 100us;
+  Feed(s, Ack(1));
+  Drain(s);
+  const Instant start = now_;
+  for (int i = 0; i < 200 && !s.finished(); ++i) {
+    Expire(s);
+    Drain(s);
+    if (now_ - start < RetransmitPolicy{}.sender_idle_min) {
+      ASSERT_NE(s.status(), TransferStatus::kFailed) << "gave up after " << ToSeconds(now_ - start)
+                                                      << " s";
+    }
+  }
+  EXPECT_EQ(s.status(), TransferStatus::kFailed);
+  EXPECT_GE(now_ - start, RetransmitPolicy{}.sender_idle_min);
 }
 
 TEST_F(SenderTest, SlowButProgressingTransferLives) {
