@@ -33,7 +33,8 @@ def marker(token):
 def find_kernel(firmware_dir):
     hits = sorted(glob.glob(os.path.join(firmware_dir, "kernel", "boot", "vmlinuz-*")))
     if not hits:
-        raise AssertionError(f"no kernel under {firmware_dir}/kernel/boot; run scripts/firmware-deps")
+        raise AssertionError(f"no kernel under {firmware_dir}/kernel/boot; "
+                             "run scripts/firmware-deps")
     return hits[-1]
 
 

@@ -83,11 +83,11 @@ class VM:
 
 
 class Testbed:
-    def __init__(self, tftp_root, boot_file, name=None, subnet=None, workdir=None):
+    def __init__(self, tftp_root, boot_file, workdir=None):
         pid = os.getpid()
-        self.name = name or f"stfw{pid}"
-        self.ns_net, self.ns_srv = f"{self.name}-net", f"{self.name}-srv"
-        n = subnet if subnet is not None else pid % 250 + 1
+        self.ns_net, self.ns_srv = f"stfw{pid}-net", f"stfw{pid}-srv"
+        # The addresses exist only inside the two namespaces; N varies only to ease reading logs.
+        n = pid % 250 + 1
         self.prefix = f"10.203.{n}"
         self.bridge_addr, self.server_addr = f"{self.prefix}.1", f"{self.prefix}.2"
         self.ip6_prefix = f"fd53:7461:{n:x}::"

@@ -28,7 +28,7 @@ SIZE = 2 << 20
 PORT = 6969
 
 EPERM_PROBE = """
-import errno, socket, sys
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 refused = 0
 for _ in range(400):
