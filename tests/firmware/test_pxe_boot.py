@@ -11,6 +11,8 @@ transfer. Cases:
   LossyTwo      2 VMs, iPXE, 2 % random loss each way on the bridge              CI
   PxelinuxOne   1 VM, pxelinux.0 -> ldlinux.c32 -> pxelinux.cfg/default          --slow
   IpxeFour      4 VMs at once, iPXE                                              --slow
+  RefusedTwo    2 VMs, iPXE, 2 % of the server's sends refused by nftables in its
+                own namespace (EPERM): retransmitted, never an aborted transfer   --slow
 
 Usage: test_pxe_boot.py --stampede BIN [--firmware-dir DIR] [--slow] [Case ...]
 Needs root and what scripts/peers and scripts/firmware-deps install; anything missing FAILS.
@@ -52,6 +54,7 @@ class Boot(unittest.TestCase):
     boot_file = "boot.ipxe"
     vms = 1
     loss_per_mille = 0
+    refuse_per_mille = 0
     deadline_s = 150
     # Files every VM must have read completely (the pxelinux path adds its own).
     files = ("boot.ipxe", "vmlinuz", "initrd.gz")
@@ -72,6 +75,8 @@ class Boot(unittest.TestCase):
         with testbed.Testbed(root, self.boot_file) as tb:
             if self.loss_per_mille:
                 tb.set_loss(self.loss_per_mille)
+            if self.refuse_per_mille:
+                tb.refuse_server_sends(self.refuse_per_mille)
             tb.start_dnsmasq()
             tb.start_server(stampede_cmd(root, tb.server_addr))
             tb.start_vms(self.vms)
@@ -86,6 +91,8 @@ class Boot(unittest.TestCase):
             self.check_transfers(log)
             if self.loss_per_mille:
                 self.check_loss(tb, log)
+            if self.refuse_per_mille:
+                self.check_refused(tb, log)
 
     def check_transfers(self, log):
         done = transfers(log)
@@ -108,6 +115,14 @@ class Boot(unittest.TestCase):
         self.assertGreater(retransmits, 0, f"loss but no retransmission logged:\n{log}")
 
 
+    def check_refused(self, tb, log):
+        refused = tb.refused_count()
+        print(f"  sends refused in the server's namespace: {refused}", file=sys.stderr)
+        self.assertGreater(refused, 0, "the output rule refused no send")
+        retransmits = sum(t[3] for t in transfers(log))
+        self.assertGreater(retransmits, 0, f"sends refused but no retransmission logged:\n{log}")
+
+
 class IpxeOne(Boot):
     pass
 
@@ -128,8 +143,14 @@ class IpxeFour(Boot):
     deadline_s = 300
 
 
+class RefusedTwo(Boot):
+    vms = 2
+    refuse_per_mille = LOSS_PER_MILLE
+    deadline_s = 240
+
+
 FAST = ["IpxeOne", "LossyTwo"]
-SLOW = ["PxelinuxOne", "IpxeFour"]
+SLOW = ["PxelinuxOne", "IpxeFour", "RefusedTwo"]
 
 
 def _raise_interrupt(signum, frame):

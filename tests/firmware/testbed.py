@@ -73,6 +73,7 @@ class VM:
     def __init__(self, index, proc, console_path, started):
         self.index, self.proc, self.console_path, self.started = index, proc, console_path, started
         self.booted_at = None  # seconds from start to marker
+        self.gave_up_at = None  # seconds from start to the firmware giving up
 
     def console(self):
         try:
@@ -155,6 +156,21 @@ class Testbed:
                  " }\n}\n")
         sh(["ip", "netns", "exec", self.ns_net, "nft", "-f", "-"], input=rules.encode())
 
+    def refuse_server_sends(self, per_mille):
+        """nftables in the server's own namespace drops a share of what the server sends: its
+        sendto()/sendmmsg() then fail with EPERM, which a server must take for a lost packet."""
+        rules = ("table inet stampede_fw_refuse {\n"
+                 " chain output { type filter hook output priority 0; policy accept;\n"
+                 "  oifname \"vs\" meta l4proto udp "
+                 f"numgen random mod 1000 < {per_mille} counter drop\n"
+                 " }\n}\n")
+        sh(["ip", "netns", "exec", self.ns_srv, "nft", "-f", "-"], input=rules.encode())
+
+    def refused_count(self):
+        out = sh(["ip", "netns", "exec", self.ns_srv, "nft", "list", "table", "inet",
+                  "stampede_fw_refuse"]).stdout.decode()
+        return int(out.split("counter packets")[1].split()[0])
+
     def loss_counters(self):
         """Packets dropped by set_loss's two rules: [to-VMs, to-server]."""
         out = sh(["ip", "netns", "exec", self.ns_net, "nft", "list", "table", "bridge",
@@ -213,15 +229,24 @@ class Testbed:
             p = self.spawn(f"vm{i}", self.ns_net, cmd, f"vm{i}.qemu.log")
             self.vms.append(VM(i, p, console, time.monotonic()))
 
+    # SeaBIOS's words once every boot device failed (iPXE gave up): the VM will not boot any more.
+    GAVE_UP = "No bootable device"
+
     def wait_markers(self, marker, deadline_s):
-        """Waits until every VM printed `marker` (recording each one's time) or the deadline.
-        A VM is stopped as soon as its marker is seen. Returns the VMs that did not boot."""
+        """Waits until every VM printed `marker` (recording each one's time), gave up, or the
+        deadline. A VM is stopped as soon as its marker is seen or it gave up. Returns the VMs
+        that did not boot."""
         end = time.monotonic() + deadline_s
         pending = list(self.vms)
         while pending and time.monotonic() < end:
             for vm in list(pending):
-                if marker in vm.console():
+                console = vm.console()
+                if marker in console:
                     vm.booted_at = time.monotonic() - vm.started
+                    self.stop(vm.proc)
+                    pending.remove(vm)
+                elif self.GAVE_UP in console:
+                    vm.gave_up_at = time.monotonic() - vm.started
                     self.stop(vm.proc)
                     pending.remove(vm)
                 elif vm.proc.poll() is not None:
