@@ -15,7 +15,7 @@ teardown (close(), also run by the context manager and by signal handlers the ca
 kills only the processes it started, by PID, and deletes only its own two namespaces, which takes
 the bridge, the taps and the veth pair with them.
 
-dnsmasq settings that each save seconds of every boot (measured on Debian 12's iPXE):
+dnsmasq settings that each save seconds of every boot with Debian 12's iPXE:
   - router advertisements with router lifetime 0 (`--ra-param=br0,0,0`): without any RA iPXE
     waits ~13 s for IPv6 autoconfiguration;
   - iPXE option 175.176 (no-pxedhcp) = 1: without it iPXE waits ~2 s for a ProxyDHCP offer;
