@@ -74,6 +74,7 @@ class VM:
         self.index, self.proc, self.console_path, self.started = index, proc, console_path, started
         self.booted_at = None  # seconds from start to marker
         self.gave_up_at = None  # seconds from start to the firmware giving up
+        self.exited_at = None  # seconds from start to QEMU exiting without the marker
 
     def console(self):
         try:
@@ -250,7 +251,8 @@ class Testbed:
                     self.stop(vm.proc)
                     pending.remove(vm)
                 elif vm.proc.poll() is not None:
-                    pending.remove(vm)  # powered off or crashed without the marker
+                    vm.exited_at = time.monotonic() - vm.started  # off or crashed, no marker
+                    pending.remove(vm)
             time.sleep(0.05)
         return [vm for vm in self.vms if vm.booted_at is None]
 
