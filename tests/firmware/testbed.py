@@ -263,10 +263,12 @@ class Testbed:
         except FileNotFoundError:
             return ""
 
-    def stop_server(self):
-        """SIGTERM, so the server drains and logs its closing line; returns its log."""
+    def stop_server(self, grace_s=30):
+        """SIGTERM, so the server drains and logs its closing line; returns its log. The grace
+        covers a transfer whose final ACK was lost: the server retransmits the last block until
+        its retries run out, then logs it as complete-unconfirmed."""
         if self.server is not None:
-            self.stop(self.server)
+            self.stop(self.server, grace_s)
         return self.read_log("server.log")
 
     @staticmethod
