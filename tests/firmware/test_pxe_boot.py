@@ -5,8 +5,8 @@
 Each case builds a private network (testbed.py: two namespaces, a bridge, one tap per VM), runs
 dnsmasq as the DHCP server only (next-server = the Stampede namespace), `stampede serve` on port 69,
 and QEMU (TCG, no KVM) with Debian's iPXE ROM. A case passes when every VM prints this run's marker
-on its serial console before the deadline, and the server logged every boot file as a complete
-transfer. Cases:
+on its serial console before the deadline, and the server logged every boot file as delivered
+(complete, or complete-unconfirmed when only the final ACK was lost). Cases:
   IpxeOne       1 VM, iPXE script (boot.ipxe -> vmlinuz + initrd.gz)            CI
   LossyTwo      2 VMs, iPXE, 2 % random loss each way on the bridge              CI
   PxelinuxOne   1 VM, pxelinux.0 -> ldlinux.c32 -> pxelinux.cfg/default          --slow
