@@ -90,16 +90,23 @@ class RawUpload:
         for block in range(first, last + 1):
             chunk = payload[(block - 1) * 512:block * 512]
             packet = struct.pack("!HH", 3, block & 0xFFFF) + chunk
-            for _attempt in range(5):
-                self.sock.sendto(packet, self.peer)
-                try:
-                    data, _ = self._receive()
-                except socket.timeout:
-                    continue
-                self._expect_ack(data, block & 0xFFFF)
-                break
-            else:
+            if not self._send_until_acked(packet, block & 0xFFFF):
                 raise AssertionError(f"no ACK for DATA {block}")
+
+    def _send_until_acked(self, packet, block):
+        for _attempt in range(5):
+            self.sock.sendto(packet, self.peer)
+            try:
+                while True:
+                    data, _ = self._receive()
+                    # A late re-ACK of the previous block: wait on, never resend for it (E37).
+                    if data[:2] == b"\x00\x04" and data[2:4] == struct.pack("!H", (block - 1) & 0xFFFF):
+                        continue
+                    self._expect_ack(data, block)
+                    return True
+            except socket.timeout:
+                continue
+        return False
 
     def close(self):
         self.sock.close()
