@@ -273,6 +273,7 @@ class World {
       if (AllFinished()) break;
       if (!flight_.empty()) {
         now_ += 100us;
+        FireTimers();  // a deadline passed while datagrams were in flight fires first
         Deliver();
         continue;
       }
