@@ -118,17 +118,13 @@ class Filter {
       }
     }
     for (int family : kSocketFamilies) {
-      const int rc = ::seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                                        SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)));
-      if (rc != 0) return tl::unexpected(MakeError(-rc, "seccomp rule for socket()"));
+      const std::array args = {ArgEquals(0, family)};
+      if (auto added = AllowSocket(args); !added) return added;
     }
     // getifaddrs(3) (the broadcast filter's address list, refreshed on reload) reads the
     // interface table over a routing netlink socket; without capabilities it can change nothing.
-    const int rc = ::seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-                                      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-                                      SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
-    if (rc != 0) return tl::unexpected(MakeError(-rc, "seccomp rule for socket(AF_NETLINK)"));
-    return {};
+    const std::array netlink = {ArgEquals(0, AF_NETLINK), ArgEquals(2, NETLINK_ROUTE)};
+    return AllowSocket(netlink);
   }
 
   tl::expected<void, Error> Load() {
@@ -138,6 +134,24 @@ class Filter {
   }
 
  private:
+  // libseccomp's SCMP_A0() macros are C compound literals, which C++ compilers warn about.
+  static scmp_arg_cmp ArgEquals(unsigned int arg, int value) {
+    scmp_arg_cmp cmp{};
+    cmp.arg = arg;
+    cmp.op = SCMP_CMP_EQ;
+    cmp.datum_a = static_cast<scmp_datum_t>(value);
+    cmp.datum_b = 0;
+    return cmp;
+  }
+
+  template <std::size_t N>
+  tl::expected<void, Error> AllowSocket(const std::array<scmp_arg_cmp, N>& args) {
+    const int rc = ::seccomp_rule_add_array(ctx_, SCMP_ACT_ALLOW, SCMP_SYS(socket),
+                                            static_cast<unsigned int>(N), args.data());
+    if (rc != 0) return tl::unexpected(MakeError(-rc, "seccomp rule for socket()"));
+    return {};
+  }
+
   tl::expected<void, Error> Allow(int call) {
     // A negative number is a call this architecture lacks (libseccomp's pseudo numbers): skip it.
     if (call < 0) return {};
