@@ -19,64 +19,12 @@ import sys
 import time
 import unittest
 
-from robust_common import TempRoot, describe, main, make_file, peer, run, sha256
+from robust_common import Namespaces, TempRoot, describe, main, make_file, peer, run, sha256
 
 TRANSFER_TIMEOUT_S = 240  # a hang is reported as a failure well before ctest's limit
 # The client's retry budget: 6 timeouts in a row with the backed-off timeout capped at 4 s, and the
 # Receiver's 8 s idle floor. A failure must be reported within this (with margin for load).
 FAILURE_WITHIN_S = 90
-
-
-def sh(cmd):
-    return run(cmd, timeout=20, check=True)
-
-
-class Namespaces:
-    """A server and a client namespace joined by a veth pair, with a fault table in each."""
-
-    def __init__(self, tag):
-        pid = os.getpid()
-        n = (pid + tag) % 250 + 1
-        self.ns_s, self.ns_c = f"stampede-sweep-{pid}-{tag}-s", f"stampede-sweep-{pid}-{tag}-c"
-        self.addr_s, self.addr_c = f"10.204.{n}.1", f"10.204.{n}.2"
-        self.dev_s, self.dev_c = f"sws{pid % 10000}{tag}", f"swc{pid % 10000}{tag}"
-        self.delete()
-        try:
-            sh(["ip", "netns", "add", self.ns_s])
-            sh(["ip", "netns", "add", self.ns_c])
-            sh(["ip", "-n", self.ns_s, "link", "add", self.dev_s, "type", "veth", "peer", "name",
-                self.dev_c, "netns", self.ns_c])
-            for ns, dev, addr in [(self.ns_s, self.dev_s, self.addr_s),
-                                  (self.ns_c, self.dev_c, self.addr_c)]:
-                sh(["ip", "-n", ns, "addr", "add", f"{addr}/30", "brd", "+", "dev", dev])
-                sh(["ip", "-n", ns, "link", "set", dev, "up"])
-                sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-        except BaseException as e:
-            self.delete()
-            raise AssertionError(f"could not build the namespace pair: {e}") from None
-
-    def set_faults(self, loss_per_mille, dup_per_mille=0):
-        for ns, dev, other in [(self.ns_s, self.dev_s, self.addr_c),
-                               (self.ns_c, self.dev_c, self.addr_s)]:
-            rules = ("table ip stampede_faults\ndelete table ip stampede_faults\n"
-                     "table ip stampede_faults {\n"
-                     " chain input { type filter hook input priority 0; policy accept;\n"
-                     f"  iifname \"{dev}\" meta l4proto udp numgen random mod 1000 < "
-                     f"{loss_per_mille} counter drop\n }}\n")
-            if dup_per_mille:
-                rules += (" chain output { type filter hook output priority 0; policy accept;\n"
-                          f"  ip daddr {other} meta l4proto udp numgen random mod 1000 < "
-                          f"{dup_per_mille} counter dup to {other} device \"{dev}\"\n }}\n")
-            rules += "}\n"
-            r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
-            if r.returncode != 0:
-                raise AssertionError(f"nft in {ns}: {r.stderr.decode()}")
-
-    def delete(self):
-        for ns in (self.ns_s, self.ns_c):
-            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=20)
 
 
 class Sweep(unittest.TestCase):
