@@ -25,6 +25,7 @@ TRANSFER_TIMEOUT_S = 240  # a hang is reported as a failure well before ctest's 
 # The client's retry budget: 6 timeouts in a row with the backed-off timeout capped at 4 s, and the
 # Receiver's 8 s idle floor. A failure must be reported within this (with margin for load).
 FAILURE_WITHIN_S = 90
+SMALL_SIZE = 32 << 10
 
 
 class Sweep(unittest.TestCase):
@@ -41,6 +42,7 @@ class Sweep(unittest.TestCase):
         cls.root = TempRoot()
         cls.work = TempRoot()
         cls.want = cls.root.file("image", cls.SIZE)
+        cls.want_small = cls.root.file("small", SMALL_SIZE)
         cls.upload = os.path.join(cls.work.path, "upload")
         cls.upload_want = make_file(cls.upload, cls.SIZE, seed=99)
         cls.port = 6969
@@ -68,14 +70,15 @@ class Sweep(unittest.TestCase):
             cls.root.cleanup()
             cls.work.cleanup()
 
-    def transfer(self, direction, loss_pct, windowsize, dup_per_mille=0):
-        """Runs one transfer under the faults; returns (completed, seconds)."""
+    def transfer(self, direction, loss_pct, windowsize, dup_per_mille=0, small=False):
+        """Runs one transfer under the faults; returns (completed, seconds). `small`: a get of
+        SMALL_SIZE bytes instead of SIZE."""
         self.net.set_faults(loss_pct * 10, dup_per_mille)
         url = f"tftp://{self.net.addr_s}:{self.port}/"
         name = f"{direction}-{loss_pct}-{windowsize}-{dup_per_mille}"
         if direction == "get":
             local = os.path.join(self.work.path, name)
-            cmd = [peer("stampede"), "get", "-q", url + "image", "-o", local]
+            cmd = [peer("stampede"), "get", "-q", url + ("small" if small else "image"), "-o", local]
         else:
             cmd = [peer("stampede"), "put", "-q", self.upload, url + name]
         cmd += ["--blksize", "1428", "--windowsize", str(windowsize)]
@@ -85,7 +88,8 @@ class Sweep(unittest.TestCase):
         print(f"\n  {name}: exit {r.returncode} in {seconds:.1f}s", file=sys.stderr)
         if r.returncode == 0:
             got = local if direction == "get" else self.root.join(name)
-            want = self.want if direction == "get" else self.upload_want
+            want = self.upload_want if direction == "put" else (
+                self.want_small if small else self.want)
             self.assertEqual(sha256(got), want, f"{name}: completed but corrupt")
             return True, seconds
         message = r.stderr.decode(errors="replace").strip()
@@ -112,7 +116,9 @@ class LossSweepFast(Sweep):
         self.must_complete("put", 10, 16)
 
     def test_get_30_percent_completes_or_fails_clearly(self):
-        self.transfer("get", 30, 16)
+        # Small: a windowed transfer at 30 % loss both ways may complete, slowly (256 KiB took
+        # 129 s once); what matters here is the outcome rule, not the speed.
+        self.transfer("get", 30, 16, small=True)
 
     def test_get_2_percent_loss_1_percent_duplication(self):
         self.must_complete("get", 2, 16, dup_per_mille=10)
