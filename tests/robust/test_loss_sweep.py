@@ -10,7 +10,8 @@ completes intact or fails with a clear error message within its retry budget, ne
 
   LossSweepFast  (CI): 10 % with windowsize 1 and 16, a 10 % upload, 30 %, and 2 % loss with 1 %
                  duplication.
-  LossSweepFull  (--slow, label `slow`): 1, 5, 10, 30 % x windowsize 1, 16 x get, put.
+  LossSweepFull  (--slow; opt-in, see tests/robust/CMakeLists.txt): 1, 5, 10 % x windowsize 1, 16
+                 x get, put of 4 MiB; 30 % with a 32 KiB get and a 4 MiB put.
 """
 
 import os
@@ -135,7 +136,7 @@ class LossSweepFull(Sweep):
                     with self.subTest(direction=direction, windowsize=windowsize, loss=loss_pct):
                         self.must_complete(direction, loss_pct, windowsize)
                 with self.subTest(direction=direction, windowsize=windowsize, loss=30):
-                    self.transfer(direction, 30, windowsize)
+                    self.transfer(direction, 30, windowsize, small=direction == "get")
 
 
 if __name__ == "__main__":
