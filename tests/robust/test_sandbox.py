@@ -11,8 +11,8 @@ import signal
 import subprocess
 import unittest
 
-from robust_common import (TIMEOUT, TempRoot, describe, free_udp_port, main, make_file, peer, run,
-                           sha256, stampede_server, temporaries)
+from robust_common import (TIMEOUT, TempRoot, describe, free_udp_port, main, make_file, peer,
+                           proc_status, run, sha256, stampede_server, temporaries)
 
 
 def get(port, remote, local, *extra):
@@ -55,7 +55,7 @@ class ConfinedServer(unittest.TestCase):
                                         "--max-upload-size", "1MiB"])
         with server:
             pid = server.proc.pid
-            status = _status(pid)
+            status = proc_status(pid)
             self.assertEqual(status["Seccomp"], "2", "filter mode")
             self.assertEqual(status["NoNewPrivs"], "1")
             for field in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
@@ -103,11 +103,6 @@ class ConfinedServer(unittest.TestCase):
                  "--root", self.root.path])
         self.assertEqual(r.returncode, 1, describe(r))
         self.assertIn("seccomp", r.stderr.decode(errors="replace"))
-
-
-def _status(pid):
-    from robust_common import proc_status
-    return proc_status(pid)
 
 
 if __name__ == "__main__":
