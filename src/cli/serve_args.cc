@@ -89,6 +89,8 @@ void AddProtocolFlags(CLI::App& app, ServeArgs* a) {
 
 void AddProcessFlags(CLI::App& app, ServeArgs* a) {
   app.add_option("-u,--user", a->user, "Drop root to USER after binding")->type_name("USER");
+  app.add_flag("--seccomp", a->seccomp,
+               "Once serving, allow only the system calls a server needs (docs/sandbox.md)");
   app.add_option("--config", a->config_file, "TOML config file (command-line flags win)")
       ->type_name("FILE");
   app.add_flag("--check-config", a->check_config,
@@ -232,6 +234,7 @@ tl::expected<server::ServerConfig, std::string> BuildServerConfig(const ServeArg
   if (a.single_port) c.single_port = true;
   if (a.sessions_max) c.sessions_max = *a.sessions_max;
   if (a.user) c.user = *a.user;
+  if (a.seccomp) c.seccomp = true;
   if (a.verbosity) c.verbosity = *a.verbosity;
   if (a.verbose_count > 0) c.verbosity = static_cast<int>(a.verbose_count);
   server::FinalizeConfig(&c);

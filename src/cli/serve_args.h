@@ -51,6 +51,7 @@ struct ServeArgs {
 
   std::optional<std::uint32_t> sessions_max;
   std::optional<std::string> user;
+  bool seccomp = false;
   std::optional<std::string> remap;
   bool secure = false;
   bool permissive = false;

@@ -11,10 +11,12 @@
 
 #include <fmt/core.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "cli/serve_command.h"
 #include "cli/serve_log.h"
 #include "io/privileges.h"
+#include "io/sandbox.h"
 #include "io/systemd.h"
 #include "server/config_check.h"
 #include "server/server.h"
@@ -77,9 +79,11 @@ std::optional<server::ServerConfig> ReloadConfig(const ServeArgs& args,
   }
   if (!problems.empty()) return std::nullopt;
   if (config->listen != initial.listen || config->families != initial.families ||
-      config->single_port != initial.single_port || config->user != initial.user) {
+      config->single_port != initial.single_port || config->user != initial.user ||
+      config->seccomp != initial.seccomp) {
     log.Log(LogLevel::kWarning,
-            "listen, families, single_port and user changes take effect at the next start");
+            "listen, families, single_port, user and seccomp changes take effect at the next "
+            "start");
   }
   return std::move(*config);
 }
@@ -98,6 +102,20 @@ int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
   if (config.user) {
     if (auto dropped = io::DropPrivileges(*config.user); !dropped) {
       log.Log(LogLevel::kError, "dropping privileges: " + dropped.error().ToString());
+      return kServeExitFailure;
+    }
+  }
+  // The sockets are bound: no capability is needed any more (docs/sandbox.md). Root without
+  // --user keeps its own, which force the transfer sockets' buffers past the sysctl limits.
+  if (config.user || ::geteuid() != 0) {
+    if (auto dropped = io::DropCapabilities(); !dropped) {
+      log.Log(LogLevel::kError, "dropping capabilities: " + dropped.error().ToString());
+      return kServeExitFailure;
+    }
+  }
+  if (config.seccomp) {
+    if (auto applied = io::ApplySeccompFilter(); !applied) {
+      log.Log(LogLevel::kError, "installing the seccomp filter: " + applied.error().ToString());
       return kServeExitFailure;
     }
   }

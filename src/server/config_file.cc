@@ -261,6 +261,7 @@ const std::vector<KeySpec>& Keys() {
       String("", "root", STAMPEDE_FIELD(root)),
       OptionalString("", "remap", STAMPEDE_FIELD(remap_file)),
       OptionalString("", "user", STAMPEDE_FIELD(user)),
+      Bool("", "seccomp", STAMPEDE_FIELD(seccomp)),
       Integer("", "verbosity", STAMPEDE_FIELD(verbosity), 0, 3),
       Milliseconds("", "shutdown_grace_ms", STAMPEDE_FIELD(shutdown_grace), 0, 3'600'000),
 

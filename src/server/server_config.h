@@ -60,6 +60,7 @@ struct ServerConfig {
 
   // Process.
   std::optional<std::string> user;  // drop to this user after binding
+  bool seccomp = false;             // system-call allow-list once serving (docs/sandbox.md)
   int verbosity = 0;                // 0: one line per finished transfer; 1+: more detail
   Duration shutdown_grace = std::chrono::seconds(10);  // SIGTERM: finish transfers up to this long
 };
