@@ -81,6 +81,9 @@ void TransferDriver::OnTimer(io::TimerId id, Instant now) {
     ReadNow(now);
     return;
   }
+  // A datagram is waiting for the read delay: it, not a timeout, decides what happens next (the
+  // read re-arms this timer).
+  if (read_pending_) return;
   transfer_.OnTimer(now);
   AfterEvent(now);
 }
