@@ -112,6 +112,18 @@ class SwarmLoopback(unittest.TestCase):
         self.assertEqual(r.returncode, 3)
         self.assertIn("No such file", r.stderr.decode())
 
+    def test_read_delay_slows_every_client(self):
+        # Each client reads its socket 100 ms after it became readable: at least one delay (the
+        # OACK) per transfer, where the same fetch takes milliseconds on loopback otherwise.
+        with start_server("stampede", self.root.path) as srv:
+            r = swarm(["--clients", "5", "--json", "--read-delay", "100ms", "--verify-dir",
+                       self.root.path, f"127.0.0.1:{srv.port}", "boot/pxelinux.0"])
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        summary = json.loads(r.stdout)
+        self.assertEqual(summary["completed"], 5)
+        self.assertGreaterEqual(summary["p50_s"], 0.1)
+        self.assertEqual(summary["peak_active"], 5)
+
     def test_duration_bounds_the_run(self):
         # Nobody answers on this port: without the bound each client would retry for ~10 s.
         port = common.free_udp_port()
