@@ -1,9 +1,6 @@
 // `stampede swarm` (swarm_command.h).
 #include "cli/swarm_command.h"
 
-#include <signal.h>
-#include <time.h>
-
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +8,8 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <signal.h>
+#include <time.h>
 
 #include "cli/client_common.h"
 #include "cli/url_target.h"
@@ -106,8 +105,8 @@ tl::expected<Plan, std::string> MakePlan(const SwarmArgs& a) {
   }
   auto host = ParseHostPort(a.positionals.front());
   if (!host) return tl::unexpected(host.error());
-  auto server = ResolveHost(host->host, host->port.value_or(static_cast<std::uint16_t>(a.port)),
-                            AF_UNSPEC);
+  auto server =
+      ResolveHost(host->host, host->port.value_or(static_cast<std::uint16_t>(a.port)), AF_UNSPEC);
   if (!server) return tl::unexpected(server.error());
   Plan plan;
   auto& c = plan.config;
@@ -163,7 +162,8 @@ int RunSwarm(const std::vector<std::string>& argv) {
       ->check(CLI::Range(1, 65535));
   app.add_option("--retries", a.retries, "Timeouts in a row before a transfer gives up")
       ->check(CLI::Range(1, 100));
-  app.add_option("-p,--port", a.port, "Server port when HOST has none")->check(CLI::Range(1, 65535));
+  app.add_option("-p,--port", a.port, "Server port when HOST has none")
+      ->check(CLI::Range(1, 65535));
   app.add_flag("--no-tsize", a.no_tsize, "Do not ask for tsize");
   app.add_option("--verify-dir", a.verify_dir, "Reference copies: DIR/PATH for each PATH");
   app.add_flag("--no-verify", a.no_verify, "Count bytes only (no reference copies)");

@@ -16,10 +16,10 @@ tl::expected<std::uint64_t, std::string> EnsureFileLimit(std::uint64_t needed) {
   }
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
     if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
-      return tl::unexpected(fmt::format(
-          "{} open files needed but the hard limit is {} (raise it: ulimit -Hn, or "
-          "LimitNOFILE= under systemd; or use fewer clients)",
-          needed, static_cast<std::uint64_t>(limit.rlim_max)));
+      return tl::unexpected(
+          fmt::format("{} open files needed but the hard limit is {} (raise it: ulimit -Hn, or "
+                      "LimitNOFILE= under systemd; or use fewer clients)",
+                      needed, static_cast<std::uint64_t>(limit.rlim_max)));
     }
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {

@@ -20,8 +20,8 @@ tl::expected<ReferenceFile, std::string> ReferenceFile::Open(const std::string& 
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     const int error = errno;
     ::close(fd);
-    return tl::unexpected(
-        fmt::format("{}: {}", path, S_ISREG(st.st_mode) ? std::strerror(error) : "not a regular file"));
+    return tl::unexpected(fmt::format(
+        "{}: {}", path, S_ISREG(st.st_mode) ? std::strerror(error) : "not a regular file"));
   }
   ReferenceFile file;
   const auto size = static_cast<std::size_t>(st.st_size);
@@ -61,7 +61,9 @@ ReferenceFile& ReferenceFile::operator=(ReferenceFile&& other) noexcept {
   return *this;
 }
 
-ReferenceFile::~ReferenceFile() { Unmap(); }
+ReferenceFile::~ReferenceFile() {
+  Unmap();
+}
 
 void ReferenceFile::Unmap() {
   if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);

@@ -36,7 +36,9 @@ tl::expected<void, io::Error> Swarm::Run() {
   return {};
 }
 
-void Swarm::Interrupt(std::string_view reason) { AbortAll(reason, io::Now()); }
+void Swarm::Interrupt(std::string_view reason) {
+  AbortAll(reason, io::Now());
+}
 
 Instant Swarm::StartTime(std::uint32_t client) const {
   // Even spacing: client i at spread * i / N, so N clients "arrive within" the spread.

@@ -33,9 +33,9 @@ struct SwarmConfig {
   client::ClientConfig client;
   std::vector<SwarmFile> files;  // fetched in this order by every client
   std::uint32_t clients = 1;
-  Duration spread{0};                // start offsets spread evenly over [0, spread)
+  Duration spread{0};                             // start offsets spread evenly over [0, spread)
   Duration duration = std::chrono::seconds(600);  // bound on the whole run
-  Duration read_delay{0};            // slow clients: read the socket this long after readiness
+  Duration read_delay{0};  // slow clients: read the socket this long after readiness
 };
 
 class Swarm final : public DriverListener, public io::TimerHandler {

@@ -133,11 +133,12 @@ std::string FormatHuman(const SwarmReport& r, const RunDescription& run) {
       run.windowsize ? fmt::format("{}", *run.windowsize) : std::string("1"));
   out += fmt::format("  clients     completed {}, failed {} (peak {} at once)\n", r.completed,
                      r.failed, r.peak_active);
-  out += fmt::format("  makespan    {:.3f} s; per client p50 {:.3f} s, p99 {:.3f} s, max {:.3f} s\n",
-                     r.makespan_s, r.p50_s, r.p99_s, r.max_s);
+  out +=
+      fmt::format("  makespan    {:.3f} s; per client p50 {:.3f} s, p99 {:.3f} s, max {:.3f} s\n",
+                  r.makespan_s, r.p50_s, r.p99_s, r.max_s);
   out += fmt::format("  fairness    Jain {:.4f} over per-client throughput\n", r.jain);
-  out += fmt::format("  data        {} bytes verified-or-received, goodput {:.1f} Mbit/s\n", r.bytes,
-                     r.goodput_mbps);
+  out += fmt::format("  data        {} bytes verified-or-received, goodput {:.1f} Mbit/s\n",
+                     r.bytes, r.goodput_mbps);
   out += fmt::format(
       "  packets     sent {}, received {}; DATA received twice {}, client timeouts {}\n",
       r.packets_sent, r.packets_received, r.retransmits, r.timeouts);

@@ -16,17 +16,17 @@ namespace stampede::swarm {
 // One client of the run: when it started, when its last file's data was through, and what it saw.
 struct ClientRecord {
   bool started = false;
-  bool completed = false;  // every file delivered and verified
-  Duration start{0};       // offset from the run's start
-  Duration finish{0};      // offset from the run's start; meaningful when completed
-  Duration elapsed{0};     // time spent so far (completed: finish - start)
-  std::uint64_t bytes = 0;          // payload bytes received (verified or not)
+  bool completed = false;   // every file delivered and verified
+  Duration start{0};        // offset from the run's start
+  Duration finish{0};       // offset from the run's start; meaningful when completed
+  Duration elapsed{0};      // time spent so far (completed: finish - start)
+  std::uint64_t bytes = 0;  // payload bytes received (verified or not)
   std::uint64_t files_done = 0;
-  std::uint64_t retransmits = 0;    // DATA that arrived more than once (the server's repeats)
-  std::uint64_t timeouts = 0;       // our own timeouts (each one re-ACKs)
-  std::uint64_t packets_sent = 0;   // requests, ACKs, errors
+  std::uint64_t retransmits = 0;   // DATA that arrived more than once (the server's repeats)
+  std::uint64_t timeouts = 0;      // our own timeouts (each one re-ACKs)
+  std::uint64_t packets_sent = 0;  // requests, ACKs, errors
   std::uint64_t packets_received = 0;
-  std::string failure;              // empty unless failed: "file: why"
+  std::string failure;  // empty unless failed: "file: why"
 };
 
 struct SwarmReport {
@@ -37,7 +37,7 @@ struct SwarmReport {
   double p50_s = 0;       // per-client completion times (finish - start) of completed clients
   double p99_s = 0;
   double max_s = 0;
-  double jain = 0;        // over bytes / elapsed of every started client
+  double jain = 0;  // over bytes / elapsed of every started client
   std::uint64_t bytes = 0;
   std::uint64_t retransmits = 0;
   std::uint64_t timeouts = 0;

@@ -18,7 +18,9 @@ TransferDriver::TransferDriver(io::EventLoop& loop, const client::ClientConfig& 
       client_index_(client_index),
       file_index_(file_index) {}
 
-TransferDriver::~TransferDriver() { Detach(); }
+TransferDriver::~TransferDriver() {
+  Detach();
+}
 
 void TransferDriver::Start(Instant now) {
   if (auto started = transfer_.Start(now); !started) {

@@ -39,8 +39,8 @@ tl::expected<void, transfer::StorageError> VerifyingSink::Commit(std::uint64_t t
     return tl::unexpected(transfer::StorageError::kIo);
   }
   if (reference_ != nullptr && size_bytes_ != reference_->bytes().size()) {
-    mismatch_ = fmt::format("{} bytes, the reference has {}", size_bytes_,
-                            reference_->bytes().size());
+    mismatch_ =
+        fmt::format("{} bytes, the reference has {}", size_bytes_, reference_->bytes().size());
     return tl::unexpected(transfer::StorageError::kIo);
   }
   committed_ = true;

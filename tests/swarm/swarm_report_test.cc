@@ -96,8 +96,7 @@ TEST(SummarizeTest, NothingCompleted) {
 }
 
 TEST(FormatJsonTest, HasTheIssueKeysAndEscapesNames) {
-  const SwarmReport r =
-      Summarize({Completed(seconds(0), milliseconds(1500), 4096)}, 1);
+  const SwarmReport r = Summarize({Completed(seconds(0), milliseconds(1500), 4096)}, 1);
   RunDescription run;
   run.server = "127.0.0.1:6969";
   run.files = {"a\"b\\c\n"};
@@ -106,9 +105,9 @@ TEST(FormatJsonTest, HasTheIssueKeysAndEscapesNames) {
   const std::string json = FormatJson(r, run);
   for (const char* key :
        {"\"clients\": 1,", "\"completed\": 1,", "\"failed\": 0,", "\"makespan_s\": 1.500000",
-        "\"p50_s\": 1.500000", "\"p99_s\": 1.500000", "\"max_s\": 1.500000",
-        "\"jain\": 1.000000", "\"bytes\": 4096,", "\"retransmits\": 0,", "\"goodput_mbps\": 0.022",
-        "\"blksize\": null", "\"windowsize\": 16", "\"files\": [\"a\\\"b\\\\c\\u000a\"]"}) {
+        "\"p50_s\": 1.500000", "\"p99_s\": 1.500000", "\"max_s\": 1.500000", "\"jain\": 1.000000",
+        "\"bytes\": 4096,", "\"retransmits\": 0,", "\"goodput_mbps\": 0.022", "\"blksize\": null",
+        "\"windowsize\": 16", "\"files\": [\"a\\\"b\\\\c\\u000a\"]"}) {
     EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
   }
   EXPECT_EQ(json.front(), '{');
@@ -129,8 +128,7 @@ TEST(FormatClientCsvTest, OneRowPerClient) {
   failed.started = true;
   failed.elapsed = seconds(1);
   failed.failure = "a, b";
-  const std::string csv =
-      FormatClientCsv({Completed(seconds(1), seconds(3), 10), failed});
+  const std::string csv = FormatClientCsv({Completed(seconds(1), seconds(3), 10), failed});
   EXPECT_EQ(csv,
             "client,start_s,finish_s,seconds,bytes,completed,failure\n"
             "0,1.000000,3.000000,2.000000,10,1,\n"
