@@ -8,6 +8,7 @@
 #include "cli/put_command.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
+#include "cli/swarm_command.h"
 #include "cli/version.h"
 
 namespace {
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   stampede::cli::RegisterGetCommand(app);
   stampede::cli::RegisterPutCommand(app);
   stampede::cli::RegisterServeCommand(app);
+  stampede::cli::RegisterSwarmCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
