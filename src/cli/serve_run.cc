@@ -122,6 +122,16 @@ int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
   log.Log(LogLevel::kNotice,
           fmt::format("stopped: {} transfers completed, {} failed, {} aborted by shutdown",
                       m.completed, m.failed, m.aborted_by_shutdown));
+  // The abuse limits' counters (docs/security.md), one line, for operators and the tests.
+  log.Log(LogLevel::kNotice,
+          fmt::format("limits: requests={} started={} dropped_privileged_port={} "
+                      "dropped_broadcast={} dropped_source_rate={} dropped_unverified_source={} "
+                      "dropped_unverified_total={} refused_busy={} refused_descriptors={} "
+                      "errors_sent={} errors_rate_limited={} strays={} ended_idle={} ended_slow={}",
+                      m.requests, m.sessions_started, m.dropped_privileged_port,
+                      m.dropped_broadcast, m.dropped_source_rate, m.dropped_unverified_source,
+                      m.dropped_unverified_total, m.refused_busy, m.refused_descriptors,
+                      m.errors_sent, m.errors_rate_limited, m.strays, m.ended_idle, m.ended_slow));
   return kServeExitOk;
 }
 
