@@ -17,6 +17,7 @@
 #include "io/privileges.h"
 #include "io/systemd.h"
 #include "server/config_check.h"
+#include "server/descriptor_budget.h"
 #include "server/server.h"
 
 namespace stampede::cli {
@@ -89,6 +90,15 @@ std::optional<server::ServerConfig> ReloadConfig(const ServeArgs& args,
 int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
   ServeLog log(io::StderrIsJournal());
   BlockServeSignals();
+  // Every transfer holds a socket and a file: room for sessions_max of them if the hard limit
+  // allows (docs/security.md, limits.descriptors_reserved guards the rest).
+  const std::size_t descriptors = server::RaiseDescriptorSoftLimit();
+  if (descriptors < 2 * std::size_t{config.sessions_max}) {
+    log.Log(LogLevel::kWarning,
+            fmt::format("RLIMIT_NOFILE is {}: fewer than two descriptors per session allowed "
+                        "(limits.sessions_max {}); new transfers are refused when they run out",
+                        descriptors, config.sessions_max));
+  }
   auto created = CreateServer(config, log);
   if (!created) {
     log.Log(LogLevel::kError, created.error());

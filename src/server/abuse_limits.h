@@ -24,6 +24,11 @@ struct AbuseLimits {
   // drops packets from the network that claim a loopback source (martians), so they cannot be
   // spoofed from outside, and local load tools and health checks come from there.
   bool per_source_exempt_loopback = true;
+  // Before its peer is verified, a session answering a request with options sends its OACK at
+  // most as often as keeps the bytes sent within this multiple of the request's bytes (and never
+  // more than 1 + retries_unverified_max times): the OACK round trip is the address check, and it
+  // may not amplify more than this (PROTOCOL §2 item 1, after QUIC's 3x rule). 0: no such budget.
+  std::uint32_t oack_amplification_max = 3;
   // ERROR replies per source host (refusals on the listening port, ERROR 5 to strays).
   std::uint32_t errors_per_source_per_s = 20;
   std::uint32_t errors_per_source_burst = 40;

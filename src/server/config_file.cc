@@ -319,6 +319,8 @@ const std::vector<KeySpec>& Keys() {
               STAMPEDE_FIELD(abuse.unverified_per_source_max), 1, 10'000'000),
       Integer("limits", "unverified_max", STAMPEDE_FIELD(abuse.unverified_max), 1, 10'000'000),
       Bool("limits", "per_source_exempt_loopback", STAMPEDE_FIELD(abuse.per_source_exempt_loopback)),
+      Integer("limits", "oack_amplification_max", STAMPEDE_FIELD(abuse.oack_amplification_max), 0,
+              1000),
       Integer("limits", "errors_per_source_per_s", STAMPEDE_FIELD(abuse.errors_per_source_per_s),
               1, 1'000'000),
       Integer("limits", "errors_per_source_burst", STAMPEDE_FIELD(abuse.errors_per_source_burst),

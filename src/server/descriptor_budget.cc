@@ -34,6 +34,17 @@ std::unique_ptr<DescriptorCensus> MakeProcessDescriptorCensus() {
   return std::make_unique<ProcessDescriptorCensus>();
 }
 
+std::size_t RaiseDescriptorSoftLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<std::size_t>(limit.rlim_cur);
+}
+
 bool DescriptorBudget::HasRoom(Instant now) {
   const auto in_use = [&] {
     return open_at_count_ + admitted_since_count_ * kDescriptorsPerSession;

@@ -28,6 +28,10 @@ class DescriptorCensus {
 // The real process: /proc/self/fd and getrlimit.
 std::unique_ptr<DescriptorCensus> MakeProcessDescriptorCensus();
 
+// Raises the soft RLIMIT_NOFILE to the hard limit (the soft default of 1024 is for programs that
+// use select(); the server uses epoll) and returns the soft limit in force afterwards.
+std::size_t RaiseDescriptorSoftLimit();
+
 class DescriptorBudget {
  public:
   static constexpr std::size_t kDescriptorsPerSession = 3;

@@ -3,6 +3,8 @@
 // G60), descriptor headroom, and the progress sweep that ends idle and slow-drip sessions (E46).
 // The settings come from the policy generation in force (ServerConfig::abuse), so a reload applies
 // them to new requests; the per-source state survives a reload.
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -83,6 +85,17 @@ bool Server::Impl::AdmitUnderAbuseLimits(Listener& listener, const io::RxDatagra
 void Server::Impl::NoteAdmitted(const io::Address& client) {
   unverified_.OnAdmitted(client);
   descriptors_.OnAdmitted();
+}
+
+std::optional<std::uint32_t> Server::Impl::OackRetriesFor(
+    const io::RxDatagram& datagram, const transfer::Negotiated& negotiated) const {
+  const std::uint32_t factor = policy_->config().abuse.oack_amplification_max;
+  if (factor == 0 || negotiated.oack.empty()) return std::nullopt;
+  std::array<std::byte, 1024> buffer{};
+  const std::size_t oack_bytes = wire::WriteOack(buffer, negotiated.oack.options());
+  if (oack_bytes == 0) return std::nullopt;
+  const std::size_t sends = std::max<std::size_t>(1, factor * datagram.payload.size() / oack_bytes);
+  return static_cast<std::uint32_t>(std::min<std::size_t>(sends - 1, UINT32_MAX));
 }
 
 void Server::Impl::SweepProgress(Instant now) {

@@ -121,6 +121,10 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   // dropped or refused (and counted).
   bool AdmitUnderAbuseLimits(Listener& listener, const io::RxDatagram& datagram, Instant now);
   void NoteAdmitted(const io::Address& client);
+  // The unverified retransmission cap that keeps an OACK within oack_amplification_max times the
+  // request's bytes; nullopt without an OACK or without the budget.
+  std::optional<std::uint32_t> OackRetriesFor(const io::RxDatagram& datagram,
+                                              const transfer::Negotiated& negotiated) const;
   bool IsUnverified(const io::Address& client) const;
   void SweepProgress(Instant now);
 

@@ -191,6 +191,7 @@ SessionStart Server::Impl::MakeStart(const Listener& listener, const io::RxDatag
   start.filename_escaped = EscapeBytes(request.filename);
   start.direction = direction;
   start.mode = request.mode;
+  start.retries_unverified_max = OackRetriesFor(datagram, negotiated);
   start.negotiated = std::move(negotiated);
   start.policy = policy_;
   start.now = now;
