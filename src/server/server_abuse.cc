@@ -29,8 +29,8 @@ void Server::Impl::SyncAbuseLimits(Instant now) {
   if (!loop_->timers().IsArmed(progress_timer_)) {
     loop_->timers().Arm(progress_timer_, now + kProgressSweepInterval);
   }
-  if (abuse_limits_from_ == policy_.get()) return;
-  abuse_limits_from_ = policy_.get();
+  if (abuse_limits_from_ == policy_) return;
+  abuse_limits_from_ = policy_;
   const AbuseLimits& a = policy_->config().abuse;
   session_limiter_.SetLimits({static_cast<double>(a.new_sessions_per_source_per_s),
                               static_cast<double>(a.new_sessions_per_source_burst),

@@ -156,7 +156,9 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
    private:
     Impl& impl_;
   };
-  const ServingPolicy* abuse_limits_from_ = nullptr;
+  // The generation the limiters were last set from; held so its address cannot be reused by a
+  // later generation and mistaken for it.
+  std::shared_ptr<const ServingPolicy> abuse_limits_from_;
   SourceRateLimiter session_limiter_;
   UnverifiedSessions unverified_{8, 4096};
   DescriptorBudget descriptors_{MakeProcessDescriptorCensus(), 64};

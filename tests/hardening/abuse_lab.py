@@ -157,7 +157,9 @@ class Lab:
             except subprocess.TimeoutExpired:
                 os.kill(self.server.pid, signal.SIGKILL)
                 self.server.wait(timeout=10)
-        self.server = None
+        code, self.server = self.server.returncode, None
+        if code != 0:  # a graceful stop exits 0; anything else (a crash, a sanitizer) is a failure
+            raise RuntimeError(f"server exited {code}: {self.server_log()[-3000:]}")
         m = re.search(r"limits: (.*)", self.server_log())
         if not m:
             return {}

@@ -55,6 +55,26 @@ TEST(ServerAbuseTest, NewSessionsPerSourceBucketDropsTheExcessSilently) {
   EXPECT_EQ(m.errors_sent, 0u);           // dropped, never answered
 }
 
+TEST(ServerAbuseTest, ReloadAppliesNewLimits) {
+  TempDir root;
+  root.Write("f", Content(100));
+  ServerConfig config = AbuseConfig(root.path());
+  config.abuse.new_sessions_per_source_burst = 2;
+  config.abuse.new_sessions_per_source_per_s = 1;
+  ServerHarness harness(config);
+  ASSERT_TRUE(harness.ok());
+  auto before = Flood(harness.address(), Rrq("f"), 5);
+  EXPECT_EQ(CountAnswered(before, 200ms), 2);
+  config.abuse.new_sessions_per_source_burst = 50;
+  config.abuse.new_sessions_per_source_per_s = 1000;
+  ASSERT_TRUE(harness.server().Reload(config));
+  RawClient nudge;  // the first datagram after the reload applies it; its token refills at once
+  nudge.Send(Rrq("f"), harness.address());
+  std::this_thread::sleep_for(100ms);
+  auto after = Flood(harness.address(), Rrq("f"), 5);
+  EXPECT_EQ(CountAnswered(after, 500ms), 5);
+}
+
 TEST(ServerAbuseTest, UnverifiedSessionsPerSourceAreCapped) {
   TempDir root;
   root.Write("f", Content(100));
