@@ -180,6 +180,7 @@ void AddServeFlags(CLI::App& app, ServeArgs* args) {
   AddNetworkFlags(app, args);
   AddProtocolFlags(app, args);
   AddProcessFlags(app, args);
+  AddLimitFlags(app, &args->limits);
 }
 
 tl::expected<void, std::string> ValidateServeArgs(const ServeArgs& a) {
@@ -233,6 +234,7 @@ tl::expected<server::ServerConfig, std::string> BuildServerConfig(const ServeArg
   if (a.port_range) c.port_range = *server::ParsePortRange(*a.port_range);
   if (a.single_port) c.single_port = true;
   if (a.sessions_max) c.sessions_max = *a.sessions_max;
+  ApplyLimitFlags(a.limits, &c);
   if (a.user) c.user = *a.user;
   if (a.seccomp) c.seccomp = true;
   if (a.verbosity) c.verbosity = *a.verbosity;

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <tl/expected.hpp>
 
+#include "cli/serve_limit_args.h"
 #include "server/server_config.h"
 
 namespace stampede::cli {
@@ -61,6 +62,8 @@ struct ServeArgs {
   std::size_t verbose_count = 0;
   std::optional<int> verbosity;
   bool foreground = false;  // tftpd-hpa -l/-L: accepted; Stampede is always standalone, foreground
+
+  LimitArgs limits;  // serve_limit_args.h
 };
 
 // Declares every flag of `stampede serve` on `app`, storing into `*args`.

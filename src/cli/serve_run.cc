@@ -19,6 +19,7 @@
 #include "io/sandbox.h"
 #include "io/systemd.h"
 #include "server/config_check.h"
+#include "server/descriptor_budget.h"
 #include "server/server.h"
 
 namespace stampede::cli {
@@ -93,6 +94,15 @@ std::optional<server::ServerConfig> ReloadConfig(const ServeArgs& args,
 int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
   ServeLog log(io::StderrIsJournal());
   BlockServeSignals();
+  // Every transfer holds a socket and a file: room for sessions_max of them if the hard limit
+  // allows (docs/security.md, limits.descriptors_reserved guards the rest).
+  const std::size_t descriptors = server::RaiseDescriptorSoftLimit();
+  if (descriptors < 2 * std::size_t{config.sessions_max}) {
+    log.Log(LogLevel::kWarning,
+            fmt::format("RLIMIT_NOFILE is {}: fewer than two descriptors per session allowed "
+                        "(limits.sessions_max {}); new transfers are refused when they run out",
+                        descriptors, config.sessions_max));
+  }
   auto created = CreateServer(config, log);
   if (!created) {
     log.Log(LogLevel::kError, created.error());
@@ -140,6 +150,16 @@ int RunServer(const ServeArgs& args, const server::ServerConfig& config) {
   log.Log(LogLevel::kNotice,
           fmt::format("stopped: {} transfers completed, {} failed, {} aborted by shutdown",
                       m.completed, m.failed, m.aborted_by_shutdown));
+  // The abuse limits' counters (docs/security.md), one line, for operators and the tests.
+  log.Log(LogLevel::kNotice,
+          fmt::format("limits: requests={} started={} dropped_privileged_port={} "
+                      "dropped_broadcast={} dropped_source_rate={} dropped_unverified_source={} "
+                      "dropped_unverified_total={} refused_busy={} refused_descriptors={} "
+                      "errors_sent={} errors_rate_limited={} strays={} ended_idle={} ended_slow={}",
+                      m.requests, m.sessions_started, m.dropped_privileged_port,
+                      m.dropped_broadcast, m.dropped_source_rate, m.dropped_unverified_source,
+                      m.dropped_unverified_total, m.refused_busy, m.refused_descriptors,
+                      m.errors_sent, m.errors_rate_limited, m.strays, m.ended_idle, m.ended_slow));
   return kServeExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "server/abuse_limits.h"
 #include "server/path_resolver.h"
 #include "server/upload_manager.h"
 #include "transfer/negotiation.h"
@@ -57,6 +58,7 @@ struct ServerConfig {
   std::uint32_t sessions_per_client_max = 64;
   bool drop_privileged_source_ports = true;  // PROTOCOL G61: source port < 1024 dropped
   bool ignore_broadcast_requests = true;     // RFC 1123 §4.2.3.5, PROTOCOL G62
+  AbuseLimits abuse;                         // docs/security.md
 
   // Process.
   std::optional<std::string> user;  // drop to this user after binding

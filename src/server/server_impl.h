@@ -20,11 +20,14 @@
 #include "io/datagram_batch.h"
 #include "io/event_loop.h"
 #include "io/udp_socket.h"
+#include "server/descriptor_budget.h"
 #include "server/error_rate_limiter.h"
+#include "server/progress_watch.h"
 #include "server/server.h"
 #include "server/serving_policy.h"
 #include "server/session.h"
 #include "server/session_table.h"
+#include "server/unverified_sessions.h"
 #include "wire/packet.h"
 
 namespace stampede::server {
@@ -111,6 +114,20 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   void Finish(Session& session, Instant now, bool aborted_by_shutdown);
   void AbortAll(Instant now);
 
+  // server_abuse.cc: the abuse limits of docs/security.md
+  // Hands the current policy generation's AbuseLimits to the limiters when it changed.
+  void SyncAbuseLimits(Instant now);
+  // Per-source rate, unverified-session caps and descriptor headroom; false when the request was
+  // dropped or refused (and counted).
+  bool AdmitUnderAbuseLimits(Listener& listener, const io::RxDatagram& datagram, Instant now);
+  void NoteAdmitted(const io::Address& client);
+  // The unverified retransmission cap that keeps an OACK within oack_amplification_max times the
+  // request's bytes; nullopt without an OACK or without the budget.
+  std::optional<std::uint32_t> OackRetriesFor(const io::RxDatagram& datagram,
+                                              const transfer::Negotiated& negotiated) const;
+  bool IsUnverified(const io::Address& client) const;
+  void SweepProgress(Instant now);
+
   // server.cc
   void ApplyPendingPolicy();
   void DoReload(const RunOptions& options);
@@ -129,6 +146,25 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   std::optional<io::BroadcastFilter> broadcast_filter_;
   ServerMetrics metrics_;
   std::uint32_t port_cursor_ = 0;
+
+  // Abuse limits (server_abuse.cc); their settings follow the policy generation.
+  class ProgressTimer final : public io::TimerHandler {
+   public:
+    explicit ProgressTimer(Impl& impl) : impl_(impl) {}
+    void OnTimer(io::TimerId, Instant now) override { impl_.SweepProgress(now); }
+
+   private:
+    Impl& impl_;
+  };
+  // The generation the limiters were last set from; held so its address cannot be reused by a
+  // later generation and mistaken for it.
+  std::shared_ptr<const ServingPolicy> abuse_limits_from_;
+  SourceRateLimiter session_limiter_;
+  UnverifiedSessions unverified_{8, 4096};
+  DescriptorBudget descriptors_{MakeProcessDescriptorCensus(), 64};
+  ProgressWatch progress_;
+  ProgressTimer progress_timer_handler_{*this};
+  io::TimerId progress_timer_;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> abort_requested_{false};

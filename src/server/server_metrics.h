@@ -20,6 +20,13 @@ struct ServerMetrics {
   std::uint64_t duplicate_requests = 0;       // E40: same client address:port, transfer alive
   std::uint64_t refused = 0;                  // requests answered with an ERROR (any reason)
   std::uint64_t refused_busy = 0;             // sessions_max / sessions_per_client_max
+  // Abuse limits (docs/security.md).
+  std::uint64_t dropped_source_rate = 0;        // G59: the source's new-session bucket is empty
+  std::uint64_t dropped_unverified_source = 0;  // G59: unverified_per_source_max reached
+  std::uint64_t dropped_unverified_total = 0;   // G60: unverified_max reached
+  std::uint64_t refused_descriptors = 0;        // ERROR 0: too few file descriptors left
+  std::uint64_t ended_idle = 0;                 // no progress for session_idle_max
+  std::uint64_t ended_slow = 0;                 // E46: below progress_min_bytes_per_s
   // Sessions.
   std::uint64_t sessions_started = 0;
   std::uint64_t sessions_active = 0;     // gauge

@@ -6,7 +6,9 @@
 // Admission limits (docs/server.md --max-sessions): past sessions_max a request is refused with
 // ERROR 0 "Server busy" so the operator sees why in the client's message; past
 // sessions_per_client_max it is dropped silently (PROTOCOL G59: excess from one source is dropped,
-// and a real client's retransmitted request is admitted once a session ends).
+// and a real client's retransmitted request is admitted once a session ends). Then the abuse
+// limits of server_abuse.cc (docs/security.md): the source's new-session bucket and
+// unverified-session caps (silent drops) and the descriptor headroom (ERROR 0 "Server busy").
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -58,6 +60,7 @@ void Server::Impl::OnListenerReadable(Listener& listener, const io::IoEvent& eve
   const io::RxReport report = rx_.Receive(listener.socket(), event.packet_budget);
   // A Reload that returned before these datagrams were sent applies to them.
   ApplyPendingPolicy();
+  SyncAbuseLimits(event.now);
   if (report.kernel_drops_total > listener.kernel_drops_seen) {
     metrics_.receive_overflows += report.kernel_drops_total - listener.kernel_drops_seen;
     listener.kernel_drops_seen = report.kernel_drops_total;
@@ -158,7 +161,7 @@ bool Server::Impl::AdmitNewSession(Listener& listener, const io::RxDatagram& dat
     ++metrics_.refused_busy;
     return false;
   }
-  return true;
+  return AdmitUnderAbuseLimits(listener, datagram, now);
 }
 
 void Server::Impl::Refuse(Listener& listener, const io::RxDatagram& datagram,
@@ -188,6 +191,7 @@ SessionStart Server::Impl::MakeStart(const Listener& listener, const io::RxDatag
   start.filename_escaped = EscapeBytes(request.filename);
   start.direction = direction;
   start.mode = request.mode;
+  start.retries_unverified_max = OackRetriesFor(datagram, negotiated);
   start.negotiated = std::move(negotiated);
   start.policy = policy_;
   start.now = now;
@@ -215,6 +219,7 @@ void Server::Impl::StartRead(Listener& listener, const io::RxDatagram& datagram,
   std::optional<io::UdpSocket> socket;
   if (!OpenSessionSocket(listener, datagram, now, socket)) return;
   auto source = std::make_unique<FileBlockSource>(std::move(file->fd), file->size_bytes);
+  NoteAdmitted(*datagram.peer);
   Launch(std::make_unique<Session>(MakeStart(listener, datagram, request, TransferDirection::kRead,
                                              std::move(*negotiated), now),
                                    std::move(source), std::move(socket), *this),
@@ -257,6 +262,7 @@ void Server::Impl::StartWrite(Listener& listener, const io::RxDatagram& datagram
   }
   std::optional<io::UdpSocket> socket;
   if (!OpenSessionSocket(listener, datagram, now, socket)) return;
+  NoteAdmitted(*datagram.peer);
   Launch(std::make_unique<Session>(MakeStart(listener, datagram, request, TransferDirection::kWrite,
                                              std::move(*negotiated), now),
                                    std::move(*upload), std::move(socket), *this),

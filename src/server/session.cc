@@ -1,6 +1,7 @@
 // Session (session.h): one transfer's machine, socket and bookkeeping.
 #include "server/session.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/check.h"
@@ -9,7 +10,12 @@ namespace stampede::server {
 namespace {
 
 transfer::RetransmitPolicy RetransmitFor(const SessionStart& start) {
-  return start.policy->config().retransmit;
+  transfer::RetransmitPolicy policy = start.policy->config().retransmit;
+  if (start.retries_unverified_max) {
+    policy.retries_unverified_max =
+        std::min(policy.retries_unverified_max, *start.retries_unverified_max);
+  }
+  return policy;
 }
 
 }  // namespace

@@ -49,6 +49,9 @@ struct SessionStart {
   wire::Mode mode = wire::Mode::kOctet;
   transfer::Negotiated negotiated;
   std::shared_ptr<ServingPolicy> policy;  // the generation the session started under
+  // Set: at most this many retransmissions before the peer is verified, below the policy's
+  // (server_abuse.cc: an OACK's share of the amplification budget, PROTOCOL §2 item 1).
+  std::optional<std::uint32_t> retries_unverified_max;
   Instant now{};
 };
 
