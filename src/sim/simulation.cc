@@ -117,6 +117,11 @@ Simulation::Simulation(const SimConfig& config)
   report_.clients = config.clients;
   report_.per_client.resize(config.clients);
   report_.trace_hash = kFnvOffset;
+  if (config.scheduler) {
+    server::TransmitPolicy tp;
+    tp.rate_cap_bps = config.server_rate_bps;
+    scheduler_.emplace(tp);
+  }
 }
 
 SimReport Simulation::Run() {
@@ -161,6 +166,11 @@ void Simulation::Dispatch(const Event& event) {
       return;
     case EventKind::kTimer:
       FireTimer(event.target, event.time);
+      return;
+    case EventKind::kScheduler:
+      if (event.time != scheduler_armed_) return;  // stale: re-armed earlier since
+      scheduler_armed_ = kInstantNever;
+      RunScheduler();
       return;
   }
 }
@@ -221,10 +231,13 @@ void Simulation::DeliverToSession(std::uint32_t client, std::span<const std::byt
     repeated_ack = s.last_ack == block && s.sender->options().windowsize == 1;
     s.last_ack = block;
   }
+  // With the transmit scheduler a block that was already due may be waiting for its turn and leave
+  // in this step; only a session that had nothing waiting can be caught this way.
+  if (s.ready) repeated_ack = false;
   s.sender->OnPacket(datagram, now_);
-  const std::uint64_t data_before = data_emitted_;
+  const std::uint64_t data_before = s.data_emitted;
   ServiceSession(client);
-  if (repeated_ack && data_emitted_ != data_before) {
+  if (repeated_ack && s.data_emitted != data_before) {
     Violation(fmt::format("client {}: DATA sent in the step of a repeated ACK (t={}s)", client,
                           ToSeconds(now_.time_since_epoch())));
   }
@@ -241,7 +254,8 @@ void Simulation::HandleRequest(std::uint32_t client, std::span<const std::byte> 
   }
   const auto* request = std::get_if<wire::Request>(&*parsed);
   if (request == nullptr) return;  // PROTOCOL A4: no session, no reply
-  if (sessions_[client].sender) {
+  Session& s = sessions_[client];
+  if (s.sender || s.waiting) {
     ++report_.duplicate_requests;  // PROTOCOL E40: the session's own timer resends the OACK
     return;
   }
@@ -249,21 +263,63 @@ void Simulation::HandleRequest(std::uint32_t client, std::span<const std::byte> 
     SendError(client, wire::ErrorCode::kAccessViolation, "Read-only simulated server");
     return;
   }
-  const auto negotiated = transfer::Negotiate(*request, policy_, config_.size_bytes);
+  if (config_.max_active != 0 && active_sessions_ >= config_.max_active) {
+    // The active set is full: hold the request, unanswered, in arrival order. A PXE ROM waits
+    // long for its first packet; a session started now would slow every running one instead.
+    s.waiting = true;
+    waiting_.push_back({client, std::vector<std::byte>(datagram.begin(), datagram.end())});
+    report_.admission_queue_peak = std::max<std::uint64_t>(report_.admission_queue_peak,
+                                                           waiting_.size());
+    return;
+  }
+  StartSession(client, *request);
+}
+
+void Simulation::StartSession(std::uint32_t client, const wire::Request& request) {
+  const auto negotiated = transfer::Negotiate(request, policy_, config_.size_bytes);
   if (!negotiated) {
     SendError(client, negotiated.error(), wire::StandardMessage(negotiated.error()));
     return;
   }
   transfer::SenderConfig sc;
   sc.role = transfer::Role::kServer;
-  sc.mode = request->mode;
+  sc.mode = request.mode;
   sc.options = negotiated->options;
   sc.oack = negotiated->oack.options();
   sc.retransmit = retransmit_;
   sc.window.adaptive = config_.adaptive_window;
-  sessions_[client].sender.emplace(sc, source_);
+  Session& s = sessions_[client];
+  s.sender.emplace(sc, source_);
+  ++active_sessions_;
+  if (scheduler_) {
+    s.flow = scheduler_->Register();
+    if (s.flow >= flow_client_.size()) flow_client_.resize(s.flow + 1);
+    flow_client_[s.flow] = client;
+  }
   report_.per_client[client].server_session = true;
   ServiceSession(client);
+}
+
+// A session that has finished leaves the active set (and the scheduler) once; the oldest waiting
+// request takes its slot.
+void Simulation::AfterSessionStep(std::uint32_t client) {
+  Session& s = sessions_[client];
+  if (s.closed || !s.sender->finished()) return;
+  s.closed = true;
+  if (scheduler_) {
+    scheduler_->Unregister(s.flow);
+    s.ready = false;
+  }
+  --active_sessions_;
+  while (!waiting_.empty() &&
+         (config_.max_active == 0 || active_sessions_ < config_.max_active)) {
+    const Waiting next = std::move(waiting_.front());
+    waiting_.pop_front();
+    sessions_[next.client].waiting = false;
+    const auto parsed = wire::Parse(next.request);
+    STAMPEDE_CHECK(parsed && std::holds_alternative<wire::Request>(*parsed));  // parsed on arrival
+    StartSession(next.client, std::get<wire::Request>(*parsed));
+  }
 }
 
 void Simulation::SendError(std::uint32_t client, wire::ErrorCode code, std::string_view message) {
@@ -318,8 +374,11 @@ void Simulation::Drain(Machine& machine, std::uint32_t client, Direction directi
     pool_.Meta(handle) = {client, static_cast<std::uint32_t>(*n), direction};
     ++report_.packets_sent;
     if (direction == Direction::kToClient && *n > wire::kDataHeaderBytes &&
-        buffer[1] == std::byte{3} && ++data_emitted_ % corrupt_period_ == 0) {
-      buffer[*n - 1] ^= std::byte{0x01};  // the verifier self-test (scenario.h)
+        buffer[1] == std::byte{3}) {
+      ++sessions_[client].data_emitted;
+      if (++data_emitted_ % corrupt_period_ == 0) {
+        buffer[*n - 1] ^= std::byte{0x01};  // the verifier self-test (scenario.h)
+      }
     }
     Transmit(handle);
   }
@@ -334,9 +393,97 @@ void Simulation::ServiceClient(std::uint32_t client) {
 
 void Simulation::ServiceSession(std::uint32_t client) {
   Session& s = sessions_[client];
-  Drain(*s.sender, client, Direction::kToClient);
+  if (!scheduler_) {
+    Drain(*s.sender, client, Direction::kToClient);
+    CheckSession(client);
+    Arm(s.armed, s.sender->NextDeadline(), config_.clients + client);
+    AfterSessionStep(client);
+    return;
+  }
+  // Scheduled: the session only says it may have something; the scheduler decides when it sends.
+  // A deadline at or before now is a due datagram, which the scheduler drives, not a timer.
+  ReportToScheduler(client);
+  if (!s.sender->finished()) {
+    scheduler_->MarkReady(s.flow);
+    s.ready = true;
+  }
   CheckSession(client);
-  Arm(s.armed, s.sender->NextDeadline(), config_.clients + client);
+  const Instant deadline = s.sender->NextDeadline();
+  if (deadline > now_) Arm(s.armed, deadline, config_.clients + client);
+  AfterSessionStep(client);
+  RunScheduler();
+}
+
+// What the Sender learnt since the last report: acknowledged bytes, its latest RTT sample, and
+// each window restart (timeouts included) as one loss event.
+void Simulation::ReportToScheduler(std::uint32_t client) {
+  Session& s = sessions_[client];
+  const transfer::Stats& st = s.sender->stats();
+  std::optional<Duration> sample;
+  if (st.rtt_samples != s.reported_samples) {
+    s.reported_samples = st.rtt_samples;
+    sample = st.rtt_latest;
+  }
+  const std::uint64_t acked =
+      st.bytes_transferred > s.reported_bytes ? st.bytes_transferred - s.reported_bytes : 0;
+  s.reported_bytes = std::max(s.reported_bytes, st.bytes_transferred);
+  if (acked != 0 || sample) scheduler_->OnAck(s.flow, acked, sample, now_);
+  for (; s.reported_restarts < st.window_restarts; ++s.reported_restarts) {
+    scheduler_->OnLoss(s.flow, now_);
+  }
+}
+
+// Sends what the scheduler allows now, one datagram per pick, then wakes up at its next release.
+void Simulation::RunScheduler() {
+  if (in_scheduler_) return;  // the outer call's loop picks up whatever became ready
+  in_scheduler_ = true;
+  for (std::uint64_t sent = 0;; ++sent) {
+    if (sent == kDatagramsPerStepMax) {
+      Violation(fmt::format("the scheduler released {} datagrams in one step at t={}s", sent,
+                            ToSeconds(now_.time_since_epoch())));
+      break;
+    }
+    const auto flow = scheduler_->PickNext(now_);
+    if (!flow) break;
+    const std::uint32_t client = flow_client_[*flow];
+    if (!SendOneFromSession(client)) {
+      scheduler_->OnIdle(*flow);
+      sessions_[client].ready = false;
+    }
+  }
+  in_scheduler_ = false;
+  const Instant next = scheduler_->NextSendTime();
+  if (next != kInstantNever && next < scheduler_armed_) {
+    scheduler_armed_ = std::max(next, now_ + Duration{1});
+    queue_.Push(scheduler_armed_, EventKind::kScheduler, 0);
+  }
+}
+
+bool Simulation::SendOneFromSession(std::uint32_t client) {
+  Session& s = sessions_[client];
+  const std::uint32_t endpoint = config_.clients + client;
+  const std::uint32_t handle = pool_.Acquire();
+  const auto buffer = pool_.Buffer(handle);
+  STAMPEDE_CHECK(buffer.size() >= s.sender->MaxDatagramBytes());
+  const auto n = s.sender->PollTransmit(buffer, now_);
+  if (!n) {
+    pool_.Release(handle);
+    Arm(s.armed, s.sender->NextDeadline(), endpoint);
+    return false;
+  }
+  pool_.Meta(handle) = {client, static_cast<std::uint32_t>(*n), Direction::kToClient};
+  ++report_.packets_sent;
+  if (*n > wire::kDataHeaderBytes && buffer[1] == std::byte{3}) {
+    ++s.data_emitted;
+    if (++data_emitted_ % corrupt_period_ == 0) buffer[*n - 1] ^= std::byte{0x01};
+  }
+  Transmit(handle);
+  scheduler_->OnSent(s.flow, *n, now_);
+  CheckSession(client);
+  const Instant deadline = s.sender->NextDeadline();
+  if (deadline > now_) Arm(s.armed, deadline, endpoint);
+  AfterSessionStep(client);
+  return true;
 }
 
 void Simulation::Arm(Instant& armed, Instant deadline, std::uint32_t endpoint) {

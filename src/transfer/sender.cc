@@ -438,6 +438,7 @@ void Sender::SampleOpening(Instant now) {
 void Sender::RecordSample(Duration rtt) {
   rtt_.OnSample(rtt);
   ++stats_.rtt_samples;
+  stats_.rtt_latest = rtt;  // a server-wide scheduler reads queueing delay from raw samples
   stats_.rto_current = rtt_.rto();
   if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
 }

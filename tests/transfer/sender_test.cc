@@ -93,6 +93,22 @@ TEST_F(SenderTest, LockStepSendsOneBlockPerAck) {
   EXPECT_EQ(s.stats().bytes_transferred, 1000u);
 }
 
+// The raw sample is exported for a server-wide scheduler (it reads queueing delay from it).
+TEST_F(SenderTest, LatestRttSampleIsTheLastTimedBlock) {
+  Sender s = Make(2000);
+  EXPECT_EQ(s.stats().rtt_latest, Duration{0});
+  Drain(s);
+  now_ += 3ms;
+  Feed(s, Ack(1));
+  EXPECT_EQ(s.stats().rtt_samples, 1u);
+  EXPECT_EQ(s.stats().rtt_latest, 3ms);
+  Drain(s);
+  now_ += 700us;
+  Feed(s, Ack(2));
+  EXPECT_EQ(s.stats().rtt_samples, 2u);
+  EXPECT_EQ(s.stats().rtt_latest, 700us);
+}
+
 TEST_F(SenderTest, DuplicateAcksNeverTriggerData) {  // E37, RFC 1123 §4.2.3.1
   Sender s = Make(5000);
   Drain(s);
