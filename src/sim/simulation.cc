@@ -291,6 +291,8 @@ void Simulation::StartSession(std::uint32_t client, const wire::Request& request
   Session& s = sessions_[client];
   s.sender.emplace(sc, source_);
   ++active_sessions_;
+  report_.active_sessions_peak =
+      std::max<std::uint64_t>(report_.active_sessions_peak, active_sessions_);
   if (scheduler_) {
     s.flow = scheduler_->Register();
     if (s.flow >= flow_client_.size()) flow_client_.resize(s.flow + 1);
