@@ -120,6 +120,9 @@ Simulation::Simulation(const SimConfig& config)
   if (config.scheduler) {
     server::TransmitPolicy tp;
     tp.rate_cap_bps = config.server_rate_bps;
+    // The server starts at its own interface's rate (the simulated downlink), as a real server
+    // would at its NIC speed; queues further along are found from delay (docs/scheduler.md).
+    if (config.rate_bps != 0) tp.rate_initial_bps = config.rate_bps;
     scheduler_.emplace(tp);
   }
 }

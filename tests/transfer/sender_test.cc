@@ -109,6 +109,20 @@ TEST_F(SenderTest, LatestRttSampleIsTheLastTimedBlock) {
   EXPECT_EQ(s.stats().rtt_latest, 700us);
 }
 
+// Karn's rule holds from the timeout, before the repeated OACK is even polled: a transmit
+// scheduler may hold the repeat, and an ACK 0 arriving meanwhile must not yield an RTT of one RTO.
+TEST_F(SenderTest, AckZeroAfterOackTimeoutGivesNoSampleEvenBeforeTheRepeatLeaves) {
+  Sender s = Make(2000, 1, /*oack=*/true);
+  ASSERT_EQ(Drain(s).size(), 1u);  // the OACK
+  Expire(s);                       // its timeout; the repeat is not polled yet
+  now_ += 1ms;
+  Feed(s, Ack(0));
+  EXPECT_EQ(s.stats().rtt_samples, 0u);
+  const auto out = Drain(s);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.back().opcode, 3);  // DATA 1 follows
+}
+
 TEST_F(SenderTest, DuplicateAcksNeverTriggerData) {  // E37, RFC 1123 §4.2.3.1
   Sender s = Make(5000);
   Drain(s);
