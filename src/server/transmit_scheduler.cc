@@ -215,30 +215,25 @@ void TransmitScheduler::Control(Duration elapsed) {
   // stays where it is, or a burst of ACKs later meets a rate the path never carried.
   const double sent_bps =
       static_cast<double>(round_sent_wire_bytes_) * 8.0 / ToSeconds(elapsed);
-  // It never takes the rate above twice the most the path delivered in recent rounds (or the
+  // It never takes the rate above twice what the path delivered over the last rounds (or the
   // initial rate before anything was delivered): only acknowledged bytes say the path carries it.
   // Nor does a round that lost more than the threshold grow it (too few datagrams to cut on).
   const bool rate_used = round_rate_limited_ &&
                          sent_bps >= 0.5 * static_cast<double>(rate_bps()) &&
                          static_cast<double>(round_losses_) <=
                              policy_.loss_threshold * static_cast<double>(round_sent_);
-  // Delivery over the last rounds together: a windowed receiver ACKs a window at a time, so one
-  // round's figure swings by a window's worth either way.
-  const std::size_t slot = stats_.rounds % recent_.size();
-  recent_[slot] = {delivered_bps * ToSeconds(elapsed), ToSeconds(elapsed)};
-  double recent_bits = 0;
-  double recent_seconds = 0;
-  for (const auto& r : recent_) {
-    recent_bits += r.bits;
-    recent_seconds += r.seconds;
-  }
-  const double delivered_max_bps = recent_seconds > 0 ? recent_bits / recent_seconds : 0;
+  const double delivered_recent_bps = RecentDelivery(delivered_bps, elapsed);
   const auto grow = [&](double factor) {
     const double grown = std::min(
         rate_bps_ * factor,
-        std::max(2 * delivered_max_bps, static_cast<double>(policy_.rate_initial_bps)));
+        std::max(2 * delivered_recent_bps, static_cast<double>(policy_.rate_initial_bps)));
     rate_bps_ = std::max(rate_bps_, grown);
   };
+  // The delay law's gain: 1 at q = T, 1 + g with no queue, 1 - g for each T of queue above T.
+  const double slope = policy_.increase_factor - 1.0;
+  const double error = static_cast<double>((target - queue_delay).count()) /
+                       static_cast<double>(std::max(target, Duration{1}).count());
+  const double gain = std::clamp(1.0 + slope * error, 0.5, policy_.increase_factor);
   const double before = rate_bps_;
   if (loss_congested) {
     ++stats_.loss_rounds;
@@ -250,24 +245,30 @@ void TransmitScheduler::Control(Duration elapsed) {
   } else if (queue_standing) {
     startup_ = false;
     const double base =
-        delivered_max_bps > 0 ? std::min(rate_bps_, delivered_max_bps) : rate_bps_;
-    const double slope = policy_.increase_factor - 1.0;
-    const double error = static_cast<double>((target - queue_delay).count()) /
-                         static_cast<double>(std::max(target, Duration{1}).count());
-    const double gain = std::clamp(1.0 + slope * error, 0.5, policy_.increase_factor);
+        delivered_recent_bps > 0 ? std::min(rate_bps_, delivered_recent_bps) : rate_bps_;
     rate_bps_ = std::max(base * gain, rate_bps_ / 2);
   } else if (rate_used) {
-    startup_ = false;
-    const double slope = policy_.increase_factor - 1.0;
-    const double error = static_cast<double>((target - queue_delay).count()) /
-                         static_cast<double>(std::max(target, Duration{1}).count());
-    grow(std::clamp(1.0 + slope * error, 1.0, policy_.increase_factor));
+    grow(gain);  // q <= T here, so gain >= 1
   }
   if (rate_bps_ < before) ++stats_.congested_rounds;
   rate_bps_ = std::clamp(rate_bps_, static_cast<double>(policy_.rate_min_bps), kRateMaxBps);
   if (policy_.rate_cap_bps != 0) {
     rate_bps_ = std::min(rate_bps_, static_cast<double>(policy_.rate_cap_bps));
   }
+}
+
+// Delivery over the last rounds together: a windowed receiver ACKs a window at a time, so one
+// round's figure swings by a window's worth either way.
+double TransmitScheduler::RecentDelivery(double delivered_bps, Duration elapsed) {
+  recent_[stats_.rounds % recent_.size()] = {delivered_bps * ToSeconds(elapsed),
+                                             ToSeconds(elapsed)};
+  double bits = 0;
+  double seconds = 0;
+  for (const auto& r : recent_) {
+    bits += r.bits;
+    seconds += r.seconds;
+  }
+  return seconds > 0 ? bits / seconds : 0;
 }
 
 Duration TransmitScheduler::RoundLength() const {

@@ -133,6 +133,7 @@ class TransmitScheduler {
   void Unlink(FlowId flow);
   void MaybeEndRound(Instant now);
   void Control(Duration elapsed);
+  double RecentDelivery(double delivered_bps, Duration elapsed);
   Duration RoundLength() const;
 
   TransmitPolicy policy_;
