@@ -1,5 +1,5 @@
-// The server-wide transmit scheduler (transmit_scheduler.h): a ring of ready flows served by deficit
-// round robin, behind one pacing clock whose rate a per-round controller adjusts.
+// The server-wide transmit scheduler (transmit_scheduler.h): a ring of ready flows served by
+// deficit round robin, behind one pacing clock whose rate a per-round controller adjusts.
 #include "server/transmit_scheduler.h"
 
 #include <algorithm>
@@ -188,10 +188,9 @@ std::uint64_t TransmitScheduler::rate_bps() const {
 }
 
 void TransmitScheduler::Control(Duration elapsed) {
-  const Duration target =
-      std::max(policy_.queue_delay_target, min_rtt_.value_or(Duration{0}) / 2);
-  const Duration queue_delay = (round_min_rtt_ && min_rtt_) ? *round_min_rtt_ - *min_rtt_
-                                                            : Duration{0};
+  const Duration target = std::max(policy_.queue_delay_target, min_rtt_.value_or(Duration{0}) / 2);
+  const Duration queue_delay =
+      (round_min_rtt_ && min_rtt_) ? *round_min_rtt_ - *min_rtt_ : Duration{0};
   const bool queue_standing = queue_delay > target;
   loss_window_sent_ += round_sent_;
   loss_window_losses_ += round_losses_;
@@ -213,20 +212,18 @@ void TransmitScheduler::Control(Duration elapsed) {
   // Growth needs evidence that the rate was the limit: a flow waited for it and the round's sends
   // came near it. A rate that was never used (flows paced by their own windows, a quiet server)
   // stays where it is, or a burst of ACKs later meets a rate the path never carried.
-  const double sent_bps =
-      static_cast<double>(round_sent_wire_bytes_) * 8.0 / ToSeconds(elapsed);
+  const double sent_bps = static_cast<double>(round_sent_wire_bytes_) * 8.0 / ToSeconds(elapsed);
   // It never takes the rate above twice what the path delivered over the last rounds (or the
   // initial rate before anything was delivered): only acknowledged bytes say the path carries it.
   // Nor does a round that lost more than the threshold grow it (too few datagrams to cut on).
-  const bool rate_used = round_rate_limited_ &&
-                         sent_bps >= 0.5 * static_cast<double>(rate_bps()) &&
+  const bool rate_used = round_rate_limited_ && sent_bps >= 0.5 * static_cast<double>(rate_bps()) &&
                          static_cast<double>(round_losses_) <=
                              policy_.loss_threshold * static_cast<double>(round_sent_);
   const double delivered_recent_bps = RecentDelivery(delivered_bps, elapsed);
   const auto grow = [&](double factor) {
-    const double grown = std::min(
-        rate_bps_ * factor,
-        std::max(2 * delivered_recent_bps, static_cast<double>(policy_.rate_initial_bps)));
+    const double grown =
+        std::min(rate_bps_ * factor,
+                 std::max(2 * delivered_recent_bps, static_cast<double>(policy_.rate_initial_bps)));
     rate_bps_ = std::max(rate_bps_, grown);
   };
   // The delay law's gain: 1 at q = T, 1 + g with no queue, 1 - g for each T of queue above T.

@@ -73,11 +73,11 @@ using FlowId = std::uint32_t;
 
 struct TransmitStats {
   std::uint64_t datagrams_sent = 0;
-  std::uint64_t bytes_sent = 0;         // including header_bytes per datagram
-  std::uint64_t picks = 0;              // PickNext calls that returned a flow
-  std::uint64_t rotations = 0;          // DRR turn changes (the cost of PickNext)
-  std::uint64_t congested_rounds = 0;   // rounds ending in a decrease
-  std::uint64_t loss_rounds = 0;        // rounds whose loss fraction exceeded the threshold
+  std::uint64_t bytes_sent = 0;        // including header_bytes per datagram
+  std::uint64_t picks = 0;             // PickNext calls that returned a flow
+  std::uint64_t rotations = 0;         // DRR turn changes (the cost of PickNext)
+  std::uint64_t congested_rounds = 0;  // rounds ending in a decrease
+  std::uint64_t loss_rounds = 0;       // rounds whose loss fraction exceeded the threshold
   std::uint64_t rounds = 0;
 };
 
@@ -140,17 +140,17 @@ class TransmitScheduler {
   std::vector<Slot> slots_;
   std::vector<FlowId> free_;
   std::size_t flows_active_ = 0;
-  FlowId head_ = kNone;  // the flow whose turn it is; the ring goes on through `next`
+  FlowId head_ = kNone;        // the flow whose turn it is; the ring goes on through `next`
   bool turn_started_ = false;  // head_ already got this turn's quantum
 
   // Pacing.
-  double rate_bps_;                   // controller estimate (adaptive), before the cap
+  double rate_bps_;  // controller estimate (adaptive), before the cap
   Instant next_send_at_ = kInstantZero;
 
   // The current control round.
   bool startup_ = true;
   Instant round_start_ = kInstantNever;
-  std::uint64_t round_sent_ = 0;            // datagrams
+  std::uint64_t round_sent_ = 0;  // datagrams
   std::uint64_t round_sent_payload_bytes_ = 0;
   std::uint64_t round_sent_wire_bytes_ = 0;
   std::uint64_t round_losses_ = 0;
