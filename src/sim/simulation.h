@@ -65,6 +65,10 @@ class Simulation {
     std::vector<std::byte> request;
   };
 
+  // A single step may not emit more datagrams than this: a full window at the largest windowsize
+  // plus control packets. More means an endpoint is looping (reported, not hung on).
+  static constexpr std::uint64_t kDatagramsPerStepMax = 70'000;
+
   void Dispatch(const Event& event);
   void StartClient(std::uint32_t client);
   void Deliver(std::uint32_t handle);
