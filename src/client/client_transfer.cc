@@ -181,6 +181,7 @@ void ClientTransfer::StartEngine() {
     rc.request = request;
     rc.retransmit = config_.retransmit;
     rc.size_max_bytes = config_.size_max_bytes;
+    rc.clean_dally = config_.clean_dally;
     receiver_.emplace(rc, *sink_);
   } else {
     transfer::SenderConfig sc;
