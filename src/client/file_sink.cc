@@ -5,6 +5,7 @@
 #include <optional>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -119,6 +120,44 @@ tl::expected<FileSource, io::Error> FileSource::Open(const std::string& path) {
     return tl::unexpected(io::MakeError(EINVAL, path + " is not a regular file"));
   }
   return FileSource(fd, static_cast<std::uint64_t>(st.st_size));
+}
+
+namespace {
+
+// An unnamed file in `dir`: O_TMPFILE where the file system has it, else mkstemp and unlink.
+tl::expected<int, io::Error> OpenUnnamed(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    return tl::unexpected(io::MakeError(errno, "create a spool file in " + dir));
+  }
+  std::string name = dir + "/.stampede-spool-XXXXXX";
+  const int named = mkostemp(name.data(), O_CLOEXEC);
+  if (named < 0) return tl::unexpected(io::MakeError(errno, "create a spool file in " + dir));
+  unlink(name.c_str());
+  return named;
+}
+
+}  // namespace
+
+tl::expected<FileSource, io::Error> FileSource::Spool(int fd, const std::string& spool_dir) {
+  auto spool = OpenUnnamed(spool_dir);
+  if (!spool) return tl::unexpected(spool.error());
+  FileSource source(*spool, 0);  // owns the descriptor from here on, on every path
+  std::vector<std::byte> chunk(WriteBuffer::kDefaultCapacityBytes);
+  for (;;) {
+    const ssize_t n = read(fd, chunk.data(), chunk.size());
+    // EINTR is not retried: only a handler the caller installed (SIGINT, SIGTERM) interrupts a
+    // read, and it means stop.
+    if (n < 0) return tl::unexpected(io::MakeError(errno, "read the upload"));
+    if (n == 0) break;
+    const auto bytes = std::span<const std::byte>(chunk).first(static_cast<std::size_t>(n));
+    if (!WriteAll(source.fd_, bytes, true, source.size_bytes_)) {
+      return tl::unexpected(io::MakeError(errno, "spool the upload in " + spool_dir));
+    }
+    source.size_bytes_ += static_cast<std::uint64_t>(n);
+  }
+  return source;
 }
 
 FileSource::FileSource(FileSource&& other) noexcept

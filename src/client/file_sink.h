@@ -75,6 +75,12 @@ class FdSink final : public transfer::BlockSink {
 class FileSource final : public transfer::BlockSource {
  public:
   static tl::expected<FileSource, io::Error> Open(const std::string& path);
+  // Copies everything readable from `fd` (stdin, a pipe) to an unlinked temporary file in
+  // `spool_dir` and reads from that: a stream cannot be re-read for retransmission, and its size
+  // is known for tsize only at its end. The temporary has no name, so nothing is left behind
+  // whatever happens; it is freed when the FileSource is destroyed. A read interrupted by a signal
+  // handler (EINTR) fails, so SIGINT stops a spool that waits on a terminal.
+  static tl::expected<FileSource, io::Error> Spool(int fd, const std::string& spool_dir);
   FileSource(FileSource&& other) noexcept;
   FileSource& operator=(FileSource&&) = delete;
   FileSource(const FileSource&) = delete;

@@ -33,7 +33,7 @@ namespace stampede::transfer {
 // not backed off and runs near our RTO (both ends time the same path); rto_factor × RTO covers its
 // first retransmissions of a lost final DATA. The floor absorbs scheduler jitter, the ceiling is
 // the old fixed floor. For a get the final ACK only lets the server stop early: the file is already
-// committed, so a server with a long fixed timer (tftpd-hpa 1 s, atftpd 5 s) that loses it merely
+// committed, so a server with a long first timeout (tftpd-hpa 1 s, atftpd 5 s) that loses it merely
 // logs a timeout.
 struct CleanDally {
   std::uint32_t rto_factor = 4;
