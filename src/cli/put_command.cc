@@ -54,7 +54,8 @@ tl::expected<PutTarget, std::string> ParseTarget(const std::vector<std::string>&
     if (words.size() != 2) return tl::unexpected(std::string("a URL takes no separate PATH"));
     const bool directory = !words[1].empty() && words[1].back() == '/';
     if (directory && from_stdin) {
-      return tl::unexpected(std::string("standard input has no name: end the URL with a file name"));
+      return tl::unexpected(
+          std::string("standard input has no name: end the URL with a file name"));
     }
     auto remote = ParseUrl(directory ? words[1] + base : words[1]);
     if (!remote) return tl::unexpected(remote.error());
@@ -98,8 +99,8 @@ int RunPut(const std::vector<std::string>& argv) {
   // its size for tsize. The spool has no name, so an interrupted put leaves nothing behind.
   const char* tmpdir = getenv("TMPDIR");
   auto source = args.positionals[0] == "-"
-                    ? client::FileSource::Spool(STDIN_FILENO,
-                                                tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp")
+                    ? client::FileSource::Spool(
+                          STDIN_FILENO, tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp")
                     : client::FileSource::Open(args.positionals[0]);
   if (!source) {
     if (interrupts.signal_number() != 0) return ExitCodeFor(client::Outcome::kInterrupted);

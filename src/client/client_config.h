@@ -44,7 +44,7 @@ struct ClientConfig {
   bool retry_without_options = true;
 
   transfer::RetransmitPolicy retransmit;
-  // Get: the dally after the final ACK when the transfer saw no loss (transfer/receiver.h
+  // Get: the dally after the final ACK when the transfer saw (almost) no loss (transfer/receiver.h
   // CleanDally: 4 × RTO within 20-500 ms); nullopt: always retransmit's dally (at least 500 ms).
   std::optional<transfer::CleanDally> clean_dally = transfer::CleanDally{};
   // Get: more payload than this is refused with ERROR 3 (H72), and so is a larger OACK tsize (H68).

@@ -1,7 +1,7 @@
 // Local files for the client: a download sink that never leaves a partial target (temporary file
 // beside it, O_EXCL, 0600, renamed into place at commit, removed otherwise), a sink streaming to an
-// already open descriptor (stdout), and a pread-based upload source. Both sinks coalesce blocks into
-// large writes (write_buffer.h).
+// already open descriptor (stdout), and a pread-based upload source. Both sinks coalesce blocks
+// into large writes (write_buffer.h).
 #pragma once
 
 #include <cstdint>

@@ -21,8 +21,8 @@ StorageError StorageErrorFromErrno(int errno_value) {
   }
 }
 
-tl::expected<void, StorageError> WriteAll(int fd, std::span<const std::byte> bytes,
-                                          bool positional, std::uint64_t offset) {
+tl::expected<void, StorageError> WriteAll(int fd, std::span<const std::byte> bytes, bool positional,
+                                          std::uint64_t offset) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     const auto* data = bytes.data() + done;

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "client/fake_server.h"
-#include "wire/escape.h"
 #include "transfer/block_sink.h"
+#include "wire/escape.h"
 
 namespace stampede::client {
 namespace {
@@ -384,8 +384,9 @@ TEST_F(ClientGetTest, WindowedTransferWithOack) {
   EXPECT_EQ(sink_.bytes().size(), 2148u);
 }
 
-// A window is read with one recvmmsg: a whole window queued at once, with an oversize DATA (H71) and
-// a stray's DATA (H73) among it, is taken apart datagram by datagram just as one recvmsg at a time.
+// A window is read with one recvmmsg: a whole window queued at once, with an oversize DATA (H71)
+// and a stray's DATA (H73) among it, is taken apart datagram by datagram just as one recvmsg at a
+// time.
 TEST_F(ClientGetTest, QueuedWindowWithOversizeAndStrayIsReadInOneBatch) {
   auto config = Config();
   config.blksize = 512;
@@ -396,7 +397,8 @@ TEST_F(ClientGetTest, QueuedWindowWithOversizeAndStrayIsReadInOneBatch) {
   ASSERT_TRUE(ack && IsAck(*ack, 0));
   io::UdpSocket stray = OpenLoopback();
   SendTo(tid_, Data(1, 512), rrq.from);
-  SendTo(tid_, Data(2, 513), rrq.from);  // one byte too long: cut to 517 by the slot, still oversize
+  // One byte too long: cut to 517 bytes by its slot, still oversize.
+  SendTo(tid_, Data(2, 513), rrq.from);
   SendTo(stray, Data(2, 512, 0x66), rrq.from);
   SendTo(tid_, Data(2, 60000), rrq.from);  // far too long: truncated in its slot, dropped
   for (std::uint16_t b = 2; b <= 4; ++b) SendTo(tid_, Data(b, 512), rrq.from);

@@ -2,10 +2,10 @@
 // H67, H70-H72, H77 and the once-per-gap ACK of RFC 7440 §4.
 #include "transfer/receiver.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "pair_harness.h"
 
@@ -273,6 +273,26 @@ TEST_F(ReceiverTest, ClientGetWithLossDalliesFully) {
   EXPECT_GE(LockStepGetDally(r, 5, true), RetransmitPolicy{}.dally_min);
 }
 
+// A long get with one timeout in 2000 blocks (the server was late) keeps the short dally: one
+// sign of loss per 1000 blocks is allowed.
+TEST_F(ReceiverTest, OneTimeoutInALongGetKeepsTheShortDally) {
+  Receiver r = MakeClient(CleanDally{});
+  Drain(r);
+  for (std::uint16_t b = 1; b <= 2001; ++b) {
+    now_ += 100us;
+    if (b == 1000) {
+      now_ = r.NextDeadline();
+      r.OnTimer(now_);  // our re-ACK of 999: the server was only late
+      ASSERT_EQ(Drain(r).size(), 1u);
+    }
+    Feed(r, Data(b, b <= 2000 ? 512 : 100));
+    Drain(r);
+  }
+  ASSERT_EQ(r.status(), TransferStatus::kComplete);
+  EXPECT_EQ(r.stats().timeouts, 1u);
+  EXPECT_LT(r.NextDeadline() - now_, RetransmitPolicy{}.dally_min);
+}
+
 // Without clean_dally (a server taking an upload) the dally is the policy's even without loss.
 TEST_F(ReceiverTest, DallyWithoutCleanDallyIsThePolicys) {
   Receiver r = MakeClient();
@@ -328,7 +348,7 @@ TEST_F(ReceiverTest, RequestRetransmittedOnTimeoutThenGivesUp) {
 // a lost partial ACK would shift our window boundary away from the sender's).
 TEST_F(ReceiverTest, PacedWindowDrawsNoPartialWindowAck) {
   Receiver r = MakeServer(4);
-  EXPECT_EQ(Drain(r).size(), 1u);  // ACK 0
+  EXPECT_EQ(Drain(r).size(), 1u);              // ACK 0
   const Duration rto = r.stats().rto_current;  // no sample yet: rto_initial
   Feed(r, Data(1, 512));
   EXPECT_TRUE(Drain(r).empty());
