@@ -50,8 +50,12 @@ void AddClientOptions(CLI::App& app, ClientArgs& a) {
   app.add_option("--windowsize", a.windowsize,
                  "Blocks per window to request, RFC 7440 (default: not sent)")
       ->check(CLI::Range(1, 65535));
+  auto* tsize = app.add_flag("--tsize", a.tsize,
+                             "Send the tsize option (the default in octet mode): the size is "
+                             "known up front and checked at the end");
   app.add_flag("--no-tsize", a.no_tsize,
-               "Do not send the tsize option (sent by default in octet mode)");
+               "Do not send the tsize option (sent by default in octet mode)")
+      ->excludes(tsize);
   app.add_option("--timeout", a.timeout_s,
                  "Request the RFC 2349 timeout option, 1..255 s (default: adaptive timer)")
       ->check(CLI::Range(1, 255));

@@ -35,6 +35,7 @@ struct ClientArgs {
   std::uint32_t blksize = 0;     // 0: the default request (1468 IPv4, 1448 IPv6)
   std::uint32_t windowsize = 0;  // 0: not requested
   bool no_tsize = false;
+  bool tsize = false;  // --tsize: the default made explicit (tftp-hpa and curl users type it)
   std::uint32_t timeout_s = 0;  // 0: not requested
   std::int32_t rollover = -1;   // -1: not requested
   std::uint32_t retries = 6;

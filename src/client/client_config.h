@@ -9,6 +9,7 @@
 
 #include "base/time.h"
 #include "io/address.h"
+#include "transfer/receiver.h"
 #include "transfer/rtt_estimator.h"
 #include "wire/block_number.h"
 #include "wire/packet.h"
@@ -43,6 +44,9 @@ struct ClientConfig {
   bool retry_without_options = true;
 
   transfer::RetransmitPolicy retransmit;
+  // Get: the dally after the final ACK when the transfer saw (almost) no loss (transfer/receiver.h
+  // CleanDally: 4 × RTO within 20-500 ms); nullopt: always retransmit's dally (at least 500 ms).
+  std::optional<transfer::CleanDally> clean_dally = transfer::CleanDally{};
   // Get: more payload than this is refused with ERROR 3 (H72), and so is a larger OACK tsize (H68).
   std::uint64_t size_max_bytes = UINT64_MAX;
   // Put: the size announced with tsize (octet); nullopt: tsize not sent.

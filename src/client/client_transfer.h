@@ -22,6 +22,7 @@
 #include "base/time.h"
 #include "client/client_config.h"
 #include "io/address.h"
+#include "io/datagram_batch.h"
 #include "io/error.h"
 #include "io/udp_socket.h"
 #include "transfer/block_sink.h"
@@ -142,6 +143,9 @@ class ClientTransfer {
   bool ShouldRetryWithoutOptions(std::span<const std::byte> datagram) const;
   void AnswerStray(const io::Address& from, std::span<const std::byte> datagram, Instant now);
   void Flush(Instant now);
+  void ReceiveOneByOne(Instant now);
+  void ReceiveBatched(Instant now);
+  bool WantsBatch();
   void Send(std::span<const std::byte> bytes, const io::Address& to);
   transfer::TransferStatus EngineStatus() const;
   const transfer::Stats& EngineStats() const;
@@ -165,6 +169,10 @@ class ClientTransfer {
   std::optional<io::Address> refused_peer_;  // the TID that refused our options
   std::vector<std::byte> buffer_;            // the datagram being handled, 64 KiB
   std::vector<std::byte> tx_buffer_;         // what the engine writes while answering it
+  // Get with a window: one recvmmsg per readiness instead of a recvmsg per block plus one that
+  // finds the socket empty. Sized once the window and blksize are known (slots of blksize + 5
+  // bytes or 1 KiB, so an oversize DATA still reaches the engine as oversize, H71).
+  std::optional<io::RxBatch> rx_batch_;
   Instant started_at_ = kInstantZero;
   std::optional<Instant> completed_at_;
   std::uint64_t strays_ignored_ = 0;

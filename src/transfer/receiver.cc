@@ -14,6 +14,7 @@
 //   Data         DATA > blksize (H71 / F51)     client: count; server: ERROR 4       Data/Closing
 //   Data         size past tsize or max (H72)   queue ERROR 3                        Closing
 //   Dallying     final DATA again (E77)         final ACK again                      Dallying
+//                (short after a transfer with (almost) no loss when clean_dally is set)
 //   Dallying     dally timer                    -                                    Done
 //   any          ERROR from peer                failed, never answered               Done
 //   any          timeout, budget left           back off, resend request/OACK/ACK    same
@@ -40,7 +41,8 @@ Receiver::Receiver(const ReceiverConfig& config, BlockSink& sink)
       policy_(config.retransmit),
       sink_(&sink),
       rtt_(config.retransmit),
-      size_max_bytes_(config.size_max_bytes) {
+      size_max_bytes_(config.size_max_bytes),
+      clean_dally_(config.clean_dally) {
   if (role_ == Role::kClient) {
     phase_ = Phase::kRequestSent;
     if (!internal::BuildRequest(control_packet_, wire::Opcode::kRrq, mode_, config.request)) {
@@ -104,6 +106,13 @@ void Receiver::HandleData(const wire::Data& data, Instant now) {
     }
     SettleOptions();  // DATA 1 without OACK: RFC 1350 defaults (H67: blksize 512)
     phase_ = Phase::kData;
+    if (request_timed_) {
+      // Without options no ACK is timed before DATA 1, and a one-block file would otherwise end on
+      // the initial RTO: the request, sent once (Karn), and its answer are a round trip too.
+      rtt_.OnSample(now - request_sent_at_);
+      ++stats_.rtt_samples;
+      stats_.rto_current = rtt_.rto();
+    }
   }
   const BlockIndex k = wire::FromWire(data.block, expected_, options_.rollover);
   if (phase_ == Phase::kDallying) {
@@ -190,7 +199,7 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
     QueueAck(k, now);
     phase_ = Phase::kDallying;
     stats_.status = TransferStatus::kComplete;
-    deadline_ = now + internal::DallyDuration(policy_, rtt_.rto());
+    deadline_ = now + Dally();
     return;
   }
   if (blocks_since_ack_ >= options_.windowsize) {
@@ -327,6 +336,10 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
   if (control_due_) {
     control_due_ = false;
     const std::size_t n = internal::CopyOut(buf, control_packet_);
+    if (phase_ == Phase::kRequestSent) {
+      request_timed_ = stats_.control_sent == 0;  // Karn: a repeated request is never timed
+      request_sent_at_ = now;
+    }
     ++stats_.control_sent;
     if (last_progress_at_ == kInstantNever) last_progress_at_ = now;
     if (phase_ == Phase::kClosing) {
@@ -350,6 +363,24 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
 }
 
 void Receiver::ArmTimer(Instant now) { deadline_ = now + rtt_.rto(); }
+
+bool Receiver::SawLittleLoss() const {
+  // Signs of loss: our timeouts (a lost DATA in lock-step shows only as one), duplicate and
+  // out-of-order DATA (a lost ACK or DATA under a window), odd DATA. At most one per
+  // kLossSignBlocks blocks: the chance that the final ACK is lost is about the path's loss rate,
+  // and a long lock-step get on a busy host sees a few timeouts where the server was only late.
+  const std::uint64_t signs = stats_.timeouts + stats_.duplicate_data + stats_.out_of_order_data +
+                              stats_.out_of_window_data + stats_.oversize_data;
+  return signs * CleanDally::kLossSignBlocks <= stats_.blocks_transferred;
+}
+
+Duration Receiver::Dally() const {
+  if (clean_dally_ && SawLittleLoss() && !rtt_.fixed()) {
+    return std::clamp(rtt_.rto() * clean_dally_->rto_factor, clean_dally_->min,
+                      std::max(clean_dally_->max, clean_dally_->min));
+  }
+  return internal::DallyDuration(policy_, rtt_.rto());
+}
 
 Instant Receiver::NextDeadline() const {
   return phase_ == Phase::kDone ? kInstantNever : deadline_;

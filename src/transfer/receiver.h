@@ -28,6 +28,21 @@
 
 namespace stampede::transfer {
 
+// A short dally for a receiver whose transfer saw (almost) no sign of loss: timeouts, duplicate,
+// out-of-order, out-of-window or oversize DATA, at most one per kLossSignBlocks blocks (none for a
+// file under 1000 blocks). Then the sender hardly retransmitted, so its timer is not backed off and
+// runs near our RTO (both ends time the same path); rto_factor × RTO covers its first
+// retransmissions of a lost final DATA. The floor absorbs scheduler jitter, the ceiling is
+// the old fixed floor. For a get the final ACK only lets the server stop early: the file is already
+// committed, so a server with a long first timeout (tftpd-hpa 1 s, atftpd 5 s) that loses it merely
+// logs a timeout.
+struct CleanDally {
+  static constexpr std::uint64_t kLossSignBlocks = 1000;
+  std::uint32_t rto_factor = 4;
+  Duration min = std::chrono::milliseconds(20);
+  Duration max = std::chrono::milliseconds(500);
+};
+
 struct ReceiverConfig {
   Role role = Role::kClient;
   wire::Mode mode = wire::Mode::kOctet;
@@ -41,6 +56,10 @@ struct ReceiverConfig {
   // More payload than this (or than a negotiated tsize) fails with ERROR 3 (H72, F56). A client
   // also passes it to AcceptOack as the largest tsize it accepts.
   std::uint64_t size_max_bytes = UINT64_MAX;
+  // The dally after the final ACK (RFC 1350 §6). Unset: always the policy's (dally_rto_factor ×
+  // RTO within [dally_min, dally_max]). Set (a client's get): a transfer that saw (almost) no loss
+  // dallies only this much instead; see CleanDally and docs/client.md.
+  std::optional<CleanDally> clean_dally;
 };
 
 class Receiver {
@@ -94,6 +113,8 @@ class Receiver {
   void SettleOptions();
   void Fail(TransferError::Origin origin, wire::ErrorCode code, std::string_view message);
   void ArmTimer(Instant now);
+  bool SawLittleLoss() const;
+  Duration Dally() const;
 
   Role role_;
   wire::Mode mode_;
@@ -103,6 +124,7 @@ class Receiver {
   BlockSink* sink_;
   RttEstimator rtt_;
   std::uint64_t size_max_bytes_;
+  std::optional<CleanDally> clean_dally_;
 
   std::vector<std::byte> control_packet_;  // RRQ, OACK or ERROR
   bool control_due_ = false;
@@ -111,14 +133,16 @@ class Receiver {
   wire::BlockIndex last_ack_sent_{0};  // the window the sender uses starts after this
   std::optional<wire::BlockIndex> ack_due_;
   std::uint32_t blocks_since_ack_ = 0;
-  bool gap_acked_ = false;             // one gap ACK per gap (RFC 7440 §4)
-  wire::BlockIndex last_duplicate_{0}; // one re-ACK per retransmitted round of duplicates
-  std::uint64_t wire_bytes_ = 0;       // payload received in order
-  std::uint64_t local_bytes_ = 0;      // bytes handed to the sink
-  bool ack_timed_ = false;             // Karn: the last ACK ended a window and was sent once
+  bool gap_acked_ = false;              // one gap ACK per gap (RFC 7440 §4)
+  wire::BlockIndex last_duplicate_{0};  // one re-ACK per retransmitted round of duplicates
+  std::uint64_t wire_bytes_ = 0;        // payload received in order
+  std::uint64_t local_bytes_ = 0;       // bytes handed to the sink
+  bool ack_timed_ = false;              // Karn: the last ACK ended a window and was sent once
+  bool request_timed_ = false;          // client: the request went out once; its answer is a sample
+  Instant request_sent_at_ = kInstantZero;
   Instant ack_sent_at_ = kInstantZero;
   Instant last_in_order_at_ = kInstantZero;
-  Duration arrival_gap_{0};            // between the last two in-order blocks of one window
+  Duration arrival_gap_{0};  // between the last two in-order blocks of one window
 
   Instant deadline_ = kInstantNever;
   Instant last_progress_at_ = kInstantNever;  // set at the first transmission

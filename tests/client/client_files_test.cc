@@ -215,6 +215,36 @@ TEST_F(ClientFileTest, PutRefusedByServerIsServerError) {
   EXPECT_FALSE(client.result().retried_without_options);
 }
 
+// `put -`: a stream is spooled to a file without a name, read back block by block (retransmission
+// re-reads), sized for tsize, and leaves nothing in the spool directory.
+TEST(FileSourceTest, SpoolsAStreamToAnUnnamedFile) {
+  TempDir dir;
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  std::string content;
+  for (int i = 0; i < 1000; ++i) content += std::to_string(i) + ",";  // < the 64 KiB pipe buffer
+  ASSERT_EQ(write(pipe_fds[1], content.data(), content.size()),
+            static_cast<ssize_t>(content.size()));
+  close(pipe_fds[1]);
+  auto source = FileSource::Spool(pipe_fds[0], dir.path());
+  close(pipe_fds[0]);
+  ASSERT_TRUE(source.has_value()) << source.error().ToString();
+  EXPECT_EQ(source->size_bytes(), content.size());
+  EXPECT_TRUE(dir.Entries().empty());
+  std::string block(512, '\0');
+  auto read = source->ReadAt(512, std::as_writable_bytes(std::span(block)));
+  ASSERT_TRUE(read.has_value());
+  ASSERT_EQ(*read, 512u);
+  EXPECT_EQ(block, content.substr(512, 512));
+  read = source->ReadAt(512, std::as_writable_bytes(std::span(block)));  // again, as a resend
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(block, content.substr(512, 512));
+}
+
+TEST(FileSourceTest, SpoolIntoMissingDirectoryIsAnError) {
+  EXPECT_FALSE(FileSource::Spool(STDIN_FILENO, "/nonexistent/spool").has_value());
+}
+
 TEST(FileSourceTest, RefusesDirectories) {
   TempDir dir;
   EXPECT_FALSE(FileSource::Open(dir.path()).has_value());

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "client/fake_server.h"
-#include "wire/escape.h"
 #include "transfer/block_sink.h"
+#include "wire/escape.h"
 
 namespace stampede::client {
 namespace {
@@ -382,6 +382,57 @@ TEST_F(ClientGetTest, WindowedTransferWithOack) {
   ASSERT_TRUE(RunToEnd(*client_));
   EXPECT_EQ(client_->result().outcome, Outcome::kOk);
   EXPECT_EQ(sink_.bytes().size(), 2148u);
+}
+
+// A window is read with one recvmmsg: a whole window queued at once, with an oversize DATA (H71)
+// and a stray's DATA (H73) among it, is taken apart datagram by datagram just as one recvmsg at a
+// time.
+TEST_F(ClientGetTest, QueuedWindowWithOversizeAndStrayIsReadInOneBatch) {
+  auto config = Config();
+  config.blksize = 512;
+  config.windowsize = 4;
+  const auto rrq = StartGet(config);
+  SendTo(tid_, Oack({{"blksize", "512"}, {"windowsize", "4"}}), rrq.from);
+  auto ack = Await(*client_, tid_);
+  ASSERT_TRUE(ack && IsAck(*ack, 0));
+  io::UdpSocket stray = OpenLoopback();
+  SendTo(tid_, Data(1, 512), rrq.from);
+  // One byte too long: cut to 517 bytes by its slot, still oversize.
+  SendTo(tid_, Data(2, 513), rrq.from);
+  SendTo(stray, Data(2, 512, 0x66), rrq.from);
+  SendTo(tid_, Data(2, 60000), rrq.from);  // far too long: truncated in its slot, dropped
+  for (std::uint16_t b = 2; b <= 4; ++b) SendTo(tid_, Data(b, 512), rrq.from);
+  ack = Await(*client_, tid_);
+  ASSERT_TRUE(ack && IsAck(*ack, 4));
+  SendTo(tid_, Data(5, 0), rrq.from);
+  ack = Await(*client_, tid_);
+  ASSERT_TRUE(ack && IsAck(*ack, 5));
+  ASSERT_TRUE(RunToEnd(*client_));
+  const auto result = client_->result();
+  EXPECT_EQ(result.outcome, Outcome::kOk);
+  EXPECT_EQ(result.stats.oversize_data, 2u);
+  EXPECT_EQ(result.strays_ignored, 1u);
+  ASSERT_EQ(sink_.bytes().size(), 4u * 512);
+  EXPECT_NE(sink_.bytes()[512], std::byte{0x66});
+}
+
+// With a tiny blksize the batch slots stay large enough for a server's ERROR with a long message.
+TEST_F(ClientGetTest, LongErrorDuringSmallBlockWindowIsReadWhole) {
+  auto config = Config();
+  config.blksize = 8;
+  config.windowsize = 4;
+  const auto rrq = StartGet(config);
+  SendTo(tid_, Oack({{"blksize", "8"}, {"windowsize", "4"}}), rrq.from);
+  auto ack = Await(*client_, tid_);
+  ASSERT_TRUE(ack && IsAck(*ack, 0));
+  SendTo(tid_, Data(1, 8), rrq.from);
+  const std::string message(400, 'm');
+  SendTo(tid_, Error(ErrorCode::kDiskFull, message), rrq.from);
+  ASSERT_TRUE(RunToEnd(*client_));
+  const auto result = client_->result();
+  EXPECT_EQ(result.outcome, Outcome::kServerError);
+  EXPECT_EQ(result.error.code, ErrorCode::kDiskFull);
+  EXPECT_EQ(result.error.message(), message.substr(0, transfer::TransferError::kMessageMaxBytes));
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 // H67, H70-H72, H77 and the once-per-gap ACK of RFC 7440 §4.
 #include "transfer/receiver.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "pair_harness.h"
 
@@ -44,11 +44,25 @@ class ReceiverTest : public ::testing::Test {
     c.size_max_bytes = size_max;
     return Receiver(c, sink_);
   }
-  Receiver MakeClient() {
+  Receiver MakeClient(std::optional<CleanDally> clean_dally = {}) {
     ReceiverConfig c;
     c.role = Role::kClient;
     c.request.filename = "pxelinux.0";
+    c.clean_dally = clean_dally;
     return Receiver(c, sink_);
+  }
+  // A client get without options of `blocks` full blocks and a 100-byte final one, each DATA
+  // answered 100 us after our ACK; returns the dally: from the final ACK to NextDeadline().
+  Duration LockStepGetDally(Receiver& r, std::uint16_t blocks, bool duplicate_once) {
+    Drain(r);  // the RRQ
+    for (std::uint16_t b = 1; b <= blocks + 1; ++b) {
+      now_ += 100us;
+      Feed(r, Data(b, b <= blocks ? 512 : 100));
+      if (duplicate_once && b == 2) Feed(r, Data(b, 512));
+      Drain(r);
+    }
+    EXPECT_EQ(r.status(), TransferStatus::kComplete);
+    return r.NextDeadline() - now_;
   }
 
   std::vector<Out> Drain(Receiver& r) {
@@ -233,6 +247,80 @@ TEST_F(ReceiverTest, DallyReAcksRepeatedFinalDataThenFinishes) {  // E77, RFC 13
   EXPECT_EQ(r.status(), TransferStatus::kComplete);
 }
 
+// A client get without any loss dallies briefly (4 x RTO within [20 ms, 500 ms], docs/client.md),
+// and still re-ACKs a repeated final DATA during that dally (E77).
+TEST_F(ReceiverTest, CleanClientGetDalliesBriefly) {
+  Receiver r = MakeClient(CleanDally{});
+  const Duration dally = LockStepGetDally(r, 5, false);
+  EXPECT_EQ(dally, std::max(CleanDally{}.min, 4 * r.stats().rto_current));
+  EXPECT_LE(dally, CleanDally{}.max);
+  EXPECT_LT(dally, RetransmitPolicy{}.dally_min);
+  now_ += dally / 2;
+  Feed(r, Data(6, 100));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 6);
+  EXPECT_FALSE(r.finished());
+  now_ = r.NextDeadline();
+  r.OnTimer(now_);
+  EXPECT_TRUE(r.finished());
+  EXPECT_EQ(sink_.bytes().size(), 5u * 512 + 100);
+}
+
+// One duplicate DATA is evidence of loss on the path: the full dally (at least dally_min) applies.
+TEST_F(ReceiverTest, ClientGetWithLossDalliesFully) {
+  Receiver r = MakeClient(CleanDally{});
+  EXPECT_GE(LockStepGetDally(r, 5, true), RetransmitPolicy{}.dally_min);
+}
+
+// A long get with one timeout in 2000 blocks (the server was late) keeps the short dally: one
+// sign of loss per 1000 blocks is allowed.
+TEST_F(ReceiverTest, OneTimeoutInALongGetKeepsTheShortDally) {
+  Receiver r = MakeClient(CleanDally{});
+  Drain(r);
+  for (std::uint16_t b = 1; b <= 2001; ++b) {
+    now_ += 100us;
+    if (b == 1000) {
+      now_ = r.NextDeadline();
+      r.OnTimer(now_);  // our re-ACK of 999: the server was only late
+      ASSERT_EQ(Drain(r).size(), 1u);
+    }
+    Feed(r, Data(b, b <= 2000 ? 512 : 100));
+    Drain(r);
+  }
+  ASSERT_EQ(r.status(), TransferStatus::kComplete);
+  EXPECT_EQ(r.stats().timeouts, 1u);
+  EXPECT_LT(r.NextDeadline() - now_, RetransmitPolicy{}.dally_min);
+}
+
+// Without clean_dally (a server taking an upload) the dally is the policy's even without loss.
+TEST_F(ReceiverTest, DallyWithoutCleanDallyIsThePolicys) {
+  Receiver r = MakeClient();
+  EXPECT_GE(LockStepGetDally(r, 5, false), RetransmitPolicy{}.dally_min);
+}
+
+// Without options the request and DATA 1 are the first round trip (Karn: sent once), so even a
+// one-block file ends on a measured RTO rather than the initial 200 ms.
+TEST_F(ReceiverTest, RequestAnsweredByDataOneIsAnRttSample) {
+  Receiver r = MakeClient(CleanDally{});
+  const Duration dally = LockStepGetDally(r, 0, false);
+  EXPECT_EQ(r.stats().rtt_samples, 1u);
+  EXPECT_LT(r.stats().rto_current, RetransmitPolicy{}.rto_initial);
+  EXPECT_EQ(dally, CleanDally{}.min);
+}
+
+TEST_F(ReceiverTest, RepeatedRequestIsNotTimed) {  // Karn
+  Receiver r = MakeClient(CleanDally{});
+  Drain(r);
+  now_ = r.NextDeadline();
+  r.OnTimer(now_);
+  ASSERT_EQ(Drain(r).size(), 1u);  // the RRQ again
+  now_ += 100us;
+  Feed(r, Data(1, 100));
+  Drain(r);
+  EXPECT_EQ(r.stats().rtt_samples, 0u);
+}
+
 TEST_F(ReceiverTest, PeerErrorFailsAndIsNotAnswered) {  // H76
   Receiver r = MakeClient();
   Drain(r);
@@ -260,7 +348,7 @@ TEST_F(ReceiverTest, RequestRetransmittedOnTimeoutThenGivesUp) {
 // a lost partial ACK would shift our window boundary away from the sender's).
 TEST_F(ReceiverTest, PacedWindowDrawsNoPartialWindowAck) {
   Receiver r = MakeServer(4);
-  EXPECT_EQ(Drain(r).size(), 1u);  // ACK 0
+  EXPECT_EQ(Drain(r).size(), 1u);              // ACK 0
   const Duration rto = r.stats().rto_current;  // no sample yet: rto_initial
   Feed(r, Data(1, 512));
   EXPECT_TRUE(Drain(r).empty());
