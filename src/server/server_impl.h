@@ -20,6 +20,7 @@
 #include "io/datagram_batch.h"
 #include "io/event_loop.h"
 #include "io/udp_socket.h"
+#include "server/block_cache.h"
 #include "server/error_rate_limiter.h"
 #include "server/server.h"
 #include "server/serving_policy.h"
@@ -123,6 +124,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   io::RxBatch rx_;
   io::TxBatch tx_;
   const io::UdpSocket* tx_socket_ = nullptr;  // where the queued datagrams leave from
+  BlockCache block_cache_;  // before the sessions, whose file sources read through it
   SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> finished_;  // destroyed after the current wake-up
   ErrorRateLimiter error_limiter_;
