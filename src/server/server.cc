@@ -242,6 +242,7 @@ tl::expected<void, std::string> Server::Impl::Run(const RunOptions& options) {
     Duration wait = io::EventLoop::kForever;
     if (stopping_) wait = std::max(Duration{0}, stop_deadline_ - io::Now());
     auto woke = loop_->RunOnce(wait);
+    FlushPending();  // what the wake-up's handlers and timers queued; before sockets close
     finished_.clear();
     if (!woke) return tl::unexpected("event loop: " + woke.error().ToString());
     const Instant now = io::Now();

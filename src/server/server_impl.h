@@ -102,8 +102,8 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   void Launch(std::unique_ptr<Session> session, Instant now);
   void DeliverToSession(Session& session, std::span<const std::byte> payload, Instant now);
   void HandleStray(const io::UdpSocket& socket, const io::RxDatagram& datagram, Instant now);
-  // Drains the session's datagrams into the send bank, flushes, re-arms its timer, and finishes
-  // it when done.
+  // Drains the session's datagrams into the send bank (flushed by Outbox or after the wake-up),
+  // re-arms its timer, and finishes it when done.
   void Pump(Session& session, Instant now);
   // The next send slot for a datagram leaving from `socket`; flushes what was queued for another
   // socket, or a full bank, first.
