@@ -2,13 +2,13 @@
 // LRU list of the chunks no reader holds.
 #include "server/block_cache.h"
 
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
+
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "base/check.h"
 
@@ -50,7 +50,8 @@ std::size_t BlockCache::IdentityHash::operator()(const FileIdentity& id) const {
 }
 
 BlockCache::BlockCache(BlockCacheLimits limits)
-    : limits_(limits), chunks_max_(limits.capacity_bytes / std::max<std::size_t>(1, limits.chunk_bytes)) {
+    : limits_(limits),
+      chunks_max_(limits.capacity_bytes / std::max<std::size_t>(1, limits.chunk_bytes)) {
   STAMPEDE_CHECK(limits_.chunk_bytes > 0);
 }
 
@@ -124,8 +125,8 @@ tl::expected<BlockCache::Chunk*, transfer::StorageError> BlockCache::Pin(Entry& 
   std::size_t done = 0;
   bool failed = false;
   while (done < wanted) {
-    const ssize_t got = ::pread(fd, chunk->data.get() + done, wanted - done,
-                                static_cast<off_t>(offset + done));
+    const ssize_t got =
+        ::pread(fd, chunk->data.get() + done, wanted - done, static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {  // an error, or the file is shorter than its identity says
       failed = true;

@@ -1,12 +1,12 @@
 // FileBlockSource: reads of a resolved regular file, through the block cache or with pread.
 #include "server/file_source.h"
 
+#include <algorithm>
+#include <cerrno>
+
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 
 namespace stampede::server {
 
@@ -27,8 +27,8 @@ tl::expected<std::size_t, transfer::StorageError> FileBlockSource::ReadAt(
       static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size_bytes_ - offset));
   std::size_t done = 0;
   while (done < wanted) {
-    const ssize_t got = ::pread(fd_.get(), out.data() + done, wanted - done,
-                                static_cast<off_t>(offset + done));
+    const ssize_t got =
+        ::pread(fd_.get(), out.data() + done, wanted - done, static_cast<off_t>(offset + done));
     if (got < 0) {
       if (errno == EINTR) continue;
       return tl::unexpected(transfer::StorageError::kIo);

@@ -4,17 +4,16 @@
 // truncated, the transfer fails rather than mix old and new bytes. Reads recycle the pool's chunks.
 #include "server/block_cache.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "server/file_source.h"
 #include "server/temp_dir.h"
@@ -27,7 +26,8 @@ using testing::TempDir;
 
 std::string Pattern(std::size_t size, char salt) {
   std::string s(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) s[i] = static_cast<char>('a' + (i * 7 + static_cast<std::size_t>(salt)) % 26);
+  for (std::size_t i = 0; i < size; ++i)
+    s[i] = static_cast<char>('a' + (i * 7 + static_cast<std::size_t>(salt)) % 26);
   return s;
 }
 
@@ -195,7 +195,8 @@ TEST_F(BlockCacheTest, FileSourceReadsThroughTheCache) {
   std::array<std::byte, 1468> block{};
   auto n = source.ReadAt(1468, block);
   ASSERT_TRUE(n);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(block.data()), *n), content.substr(1468, 1468));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(block.data()), *n),
+            content.substr(1468, 1468));
   EXPECT_EQ(cache.stats().chunk_fills, 2u);  // bytes 1468..2935 span chunks 1 and 2
   // A size that no longer matches the file: not cached, the plain rules apply.
   auto g = Open("f");

@@ -2,14 +2,13 @@
 // by rename is finished with its old bytes; a file rewritten in place ends the transfer with an
 // ERROR instead of delivering old and new bytes mixed; transfers that start afterwards get the
 // new file whole.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <string>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "server/server_test_harness.h"
 
