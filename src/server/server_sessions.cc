@@ -3,10 +3,17 @@
 // session (log line, metrics, release). A datagram the kernel refuses (EPERM from a local
 // firewall, ENOBUFS) is a lost packet: counted, and the transfer's retransmission recovers; it
 // never ends a transfer (the tftpd-hpa failure where one EPERM aborted the whole transfer).
+#include <algorithm>
+
 #include "server/server_impl.h"
 #include "transfer/stray.h"
 
 namespace stampede::server {
+namespace {
+
+constexpr std::size_t kSessionReadsPerWake = 1;
+
+}  // namespace
 
 std::span<std::byte> Server::Impl::Outbox(const io::UdpSocket& socket) {
   if (!tx_.empty() && (tx_socket_ != &socket || tx_.full())) FlushPending();
@@ -41,7 +48,10 @@ void Server::Impl::Launch(std::unique_ptr<Session> session, Instant now) {
 
 void Server::Impl::OnSessionReadable(Session& session, const io::IoEvent& event) {
   const io::UdpSocket& socket = *session.socket();
-  rx_.Receive(socket, event.packet_budget);
+  // One datagram per read: a transfer socket almost always holds a single ACK, and recvmmsg asked
+  // for more pays a second, failing receive every time. Anything left keeps the socket readable
+  // (level-triggered), so it is read on the next wake-up.
+  rx_.Receive(socket, std::min<std::size_t>(event.packet_budget, kSessionReadsPerWake));
   for (const io::RxDatagram& datagram : rx_.datagrams()) {
     if (*datagram.peer == session.client()) {
       session.OnPacket(datagram.payload, event.now);
@@ -82,7 +92,9 @@ void Server::Impl::Pump(Session& session, Instant now) {
     if (!size) break;
     tx_.Commit(*size, session.client(), from);
   }
-  FlushPending();
+  // Not flushed here: in single-port mode the next session's datagrams join the same sendmmsg
+  // (one call for all the DATA a wake-up produces). The bank is flushed when the next datagram
+  // leaves from another socket, when it is full, and after every wake-up (Run).
   session.NoteProgress(now);
   if (session.finished()) {
     Finish(session, now, false);
