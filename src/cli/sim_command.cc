@@ -39,6 +39,9 @@ struct SimArgs {
   std::int64_t trace_client = -1;
   std::uint64_t corrupt_every = 0;
   bool fixed_window = false;
+  std::string scheduler = "on";
+  std::string server_rate = "0";
+  std::uint32_t max_active = 0;
   bool json = false;
 };
 
@@ -72,6 +75,9 @@ sim::SimConfig ToConfig(const SimArgs& a) {
   c.max_events = a.max_events;
   c.seed = a.seed;
   c.adaptive_window = !a.fixed_window;
+  c.scheduler = a.scheduler == "on";
+  c.server_rate_bps = Require(sim::ParseBitRate(a.server_rate), "--server-rate");
+  c.max_active = a.max_active;
   c.trace_client = a.trace_client;
   c.corrupt_every_nth_data = a.corrupt_every;
   if (c.trace_client >= static_cast<std::int64_t>(c.clients)) {
@@ -97,13 +103,16 @@ void PrintJson(const sim::SimConfig& c, const sim::SimReport& r, double cpu_s) {
       "\"max_s\": {:.6f}, \"jain\": {:.6f}, \"packets_sent\": {}, \"packets_min\": {}, "
       "\"retransmits\": {}, \"data_sent\": {}, \"data_min\": {}, \"timeouts\": {}, "
       "\"queue_drops\": {}, \"virtual_s\": {:.6f}, \"cpu_s\": {:.3f}, \"events\": {}, "
-      "\"seed\": {}, \"trace_hash\": \"{:016x}\", \"ok\": {}, \"replay\": \"{}\"}}\n",
+      "\"seed\": {}, \"trace_hash\": \"{:016x}\", \"ok\": {}, \"scheduler_rate_bps\": {}, "
+      "\"scheduler_congested_rounds\": {}, \"scheduler_rounds\": {}, "
+      "\"admission_queue_peak\": {}, \"replay\": \"{}\"}}\n",
       r.clients, r.completed, r.failed, r.unfinished, ToSeconds(r.makespan),
       ToSeconds(r.ideal), ToSeconds(r.p50), ToSeconds(r.p99),
       ToSeconds(r.max), r.jain, r.packets_sent, r.packets_min, r.retransmits,
       r.data_sent, r.data_min, r.timeouts, r.downlink.queue_drops,
       ToSeconds(r.virtual_time), cpu_s, r.events, r.seed, r.trace_hash,
-      r.ok() ? "true" : "false", sim::ReplayCommand(c));
+      r.ok() ? "true" : "false", r.scheduler_rate_bps, r.scheduler_congested_rounds,
+      r.scheduler_rounds, r.admission_queue_peak, sim::ReplayCommand(c));
 }
 
 void PrintHuman(const sim::SimConfig& c, const sim::SimReport& r, double cpu_s) {
@@ -129,6 +138,12 @@ void PrintHuman(const sim::SimConfig& c, const sim::SimReport& r, double cpu_s) 
              "{} bytes\n",
              r.downlink.queue_drops, r.downlink.losses, r.downlink.duplicates,
              r.downlink.reordered, r.downlink.backlog_max_bytes);
+  if (c.scheduler) {
+    fmt::print("  scheduler   rate {} bit/s at the end, {} of {} control rounds congested, {:.3f} "
+               "DRR turns per datagram; admission queue peak {}\n",
+               r.scheduler_rate_bps, r.scheduler_congested_rounds, r.scheduler_rounds,
+               r.scheduler_rotations_per_pick, r.admission_queue_peak);
+  }
   fmt::print("  run         virtual {:.4f} s, {} events, CPU {:.3f} s, trace {:016x}\n",
              ToSeconds(r.virtual_time), r.events, cpu_s, r.trace_hash);
   for (const auto& note : r.failure_notes) fmt::print("  failed      {}\n", note);
@@ -196,6 +211,13 @@ void RegisterSimCommand(CLI::App& app) {
   sub->add_option("--corrupt-every", args->corrupt_every,
                   "Self-test: flip a byte in every n-th DATA (the run must fail)");
   sub->add_flag("--fixed-window", args->fixed_window, "Disable the adaptive window");
+  sub->add_option("--scheduler", args->scheduler,
+                  "Server-wide transmit scheduler (fair share, aggregate pacing): on or off")
+      ->check(CLI::IsMember({"on", "off"}));
+  sub->add_option("--server-rate", args->server_rate,
+                  "The scheduler's operator cap (server --rate): bits/s, or 500Mbit (0: none)");
+  sub->add_option("--max-active", args->max_active,
+                  "Active sessions at most; later requests wait in order (0: no limit)");
   sub->add_flag("--json", args->json, "Print one JSON object");
   sub->callback([args] { Run(*args); });
 }

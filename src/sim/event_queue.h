@@ -15,6 +15,7 @@ enum class EventKind : std::uint8_t {
   kClientStart,  // target: client index
   kDeliver,      // target: datagram handle in the pool
   kTimer,        // target: endpoint index
+  kScheduler,    // the server's transmit scheduler may send again; target unused
 };
 
 struct Event {

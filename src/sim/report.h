@@ -49,6 +49,14 @@ struct SimReport {
   std::uint64_t window_restarts = 0;
   std::uint64_t duplicate_requests = 0;  // RRQs for a client that already had a session (E40)
   std::uint64_t stray_packets = 0;       // datagrams for an endpoint that had finished or never was
+  std::uint64_t admission_queue_peak = 0;  // requests waiting for a free slot at once (max_active)
+  std::uint64_t active_sessions_peak = 0;  // server sessions running at once
+  // The server's transmit scheduler (0 when off): pacing rate at the end, control rounds that
+  // ended in a decrease, and its DRR work (turn changes per datagram released).
+  std::uint64_t scheduler_rate_bps = 0;
+  std::uint64_t scheduler_congested_rounds = 0;
+  std::uint64_t scheduler_rounds = 0;
+  double scheduler_rotations_per_pick = 0;
 
   LinkStats downlink;
   LinkStats uplink;

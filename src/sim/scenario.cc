@@ -72,6 +72,15 @@ std::string ReplayCommand(const SimConfig& config) {
     command += fmt::format(" --max-events {}", config.max_events);
   }
   if (config.adaptive_window != defaults.adaptive_window) command += " --fixed-window";
+  if (config.scheduler != defaults.scheduler) {
+    command += fmt::format(" --scheduler {}", config.scheduler ? "on" : "off");
+  }
+  if (config.server_rate_bps != defaults.server_rate_bps) {
+    command += fmt::format(" --server-rate {}", config.server_rate_bps);
+  }
+  if (config.max_active != defaults.max_active) {
+    command += fmt::format(" --max-active {}", config.max_active);
+  }
   if (config.corrupt_every_nth_data != 0) {
     command += fmt::format(" --corrupt-every {}", config.corrupt_every_nth_data);
   }

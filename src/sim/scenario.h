@@ -43,6 +43,14 @@ struct SimConfig {
   // Transfer engine knobs, the same for the server's Senders and the clients' Receivers.
   transfer::RetransmitPolicy retransmit;
   bool adaptive_window = true;  // transfer::WindowPolicy::adaptive
+  // The server's transmit scheduler (server::TransmitScheduler): every session's datagrams go
+  // through it (fair share, aggregate pacing). false: each Sender sends as soon as it may.
+  bool scheduler = true;
+  // The scheduler's operator cap (server --rate), bits/s of UDP payload + 28; 0: none.
+  std::uint64_t server_rate_bps = 0;
+  // Active sessions at most; further requests wait in a FIFO, unanswered, until one ends
+  // (0: no limit).
+  std::uint32_t max_active = 0;
   // Debugging: record every datagram and timer of this client's transfer in SimReport::trace.
   std::int64_t trace_client = -1;  // -1: off
   // Self-test of the byte verifier: flip one payload byte in every n-th DATA the server emits

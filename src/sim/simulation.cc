@@ -20,9 +20,6 @@ namespace stampede::sim {
 namespace {
 
 constexpr std::size_t kViolationsKept = 20;
-// A single step may not emit more datagrams than this: a full window at the largest windowsize
-// plus control packets. More means an endpoint is looping (reported, not hung on).
-constexpr std::uint64_t kDatagramsPerStepMax = 70'000;
 
 constexpr std::size_t kTraceLinesMax = 200'000;
 
@@ -117,6 +114,14 @@ Simulation::Simulation(const SimConfig& config)
   report_.clients = config.clients;
   report_.per_client.resize(config.clients);
   report_.trace_hash = kFnvOffset;
+  if (config.scheduler) {
+    server::TransmitPolicy tp;
+    tp.rate_cap_bps = config.server_rate_bps;
+    // The server starts at its own interface's rate (the simulated downlink), as a real server
+    // would at its NIC speed; queues further along are found from delay (docs/scheduler.md).
+    if (config.rate_bps != 0) tp.rate_initial_bps = config.rate_bps;
+    scheduler_.emplace(tp);
+  }
 }
 
 SimReport Simulation::Run() {
@@ -161,6 +166,11 @@ void Simulation::Dispatch(const Event& event) {
       return;
     case EventKind::kTimer:
       FireTimer(event.target, event.time);
+      return;
+    case EventKind::kScheduler:
+      if (event.time != scheduler_armed_) return;  // stale: re-armed earlier since
+      scheduler_armed_ = kInstantNever;
+      RunScheduler();
       return;
   }
 }
@@ -221,10 +231,13 @@ void Simulation::DeliverToSession(std::uint32_t client, std::span<const std::byt
     repeated_ack = s.last_ack == block && s.sender->options().windowsize == 1;
     s.last_ack = block;
   }
+  // With the transmit scheduler a block that was already due may be waiting for its turn and leave
+  // in this step; only a session that had nothing waiting can be caught this way.
+  if (s.ready) repeated_ack = false;
   s.sender->OnPacket(datagram, now_);
-  const std::uint64_t data_before = data_emitted_;
+  const std::uint64_t data_before = s.data_emitted;
   ServiceSession(client);
-  if (repeated_ack && data_emitted_ != data_before) {
+  if (repeated_ack && s.data_emitted != data_before) {
     Violation(fmt::format("client {}: DATA sent in the step of a repeated ACK (t={}s)", client,
                           ToSeconds(now_.time_since_epoch())));
   }
@@ -241,7 +254,8 @@ void Simulation::HandleRequest(std::uint32_t client, std::span<const std::byte> 
   }
   const auto* request = std::get_if<wire::Request>(&*parsed);
   if (request == nullptr) return;  // PROTOCOL A4: no session, no reply
-  if (sessions_[client].sender) {
+  Session& s = sessions_[client];
+  if (s.sender || s.waiting) {
     ++report_.duplicate_requests;  // PROTOCOL E40: the session's own timer resends the OACK
     return;
   }
@@ -249,21 +263,16 @@ void Simulation::HandleRequest(std::uint32_t client, std::span<const std::byte> 
     SendError(client, wire::ErrorCode::kAccessViolation, "Read-only simulated server");
     return;
   }
-  const auto negotiated = transfer::Negotiate(*request, policy_, config_.size_bytes);
-  if (!negotiated) {
-    SendError(client, negotiated.error(), wire::StandardMessage(negotiated.error()));
+  if (config_.max_active != 0 && active_sessions_ >= config_.max_active) {
+    // The active set is full: hold the request, unanswered, in arrival order. A PXE ROM waits
+    // long for its first packet; a session started now would slow every running one instead.
+    s.waiting = true;
+    waiting_.push_back({client, std::vector<std::byte>(datagram.begin(), datagram.end())});
+    report_.admission_queue_peak = std::max<std::uint64_t>(report_.admission_queue_peak,
+                                                           waiting_.size());
     return;
   }
-  transfer::SenderConfig sc;
-  sc.role = transfer::Role::kServer;
-  sc.mode = request->mode;
-  sc.options = negotiated->options;
-  sc.oack = negotiated->oack.options();
-  sc.retransmit = retransmit_;
-  sc.window.adaptive = config_.adaptive_window;
-  sessions_[client].sender.emplace(sc, source_);
-  report_.per_client[client].server_session = true;
-  ServiceSession(client);
+  StartSession(client, *request);
 }
 
 void Simulation::SendError(std::uint32_t client, wire::ErrorCode code, std::string_view message) {
@@ -318,8 +327,11 @@ void Simulation::Drain(Machine& machine, std::uint32_t client, Direction directi
     pool_.Meta(handle) = {client, static_cast<std::uint32_t>(*n), direction};
     ++report_.packets_sent;
     if (direction == Direction::kToClient && *n > wire::kDataHeaderBytes &&
-        buffer[1] == std::byte{3} && ++data_emitted_ % corrupt_period_ == 0) {
-      buffer[*n - 1] ^= std::byte{0x01};  // the verifier self-test (scenario.h)
+        buffer[1] == std::byte{3}) {
+      ++sessions_[client].data_emitted;
+      if (++data_emitted_ % corrupt_period_ == 0) {
+        buffer[*n - 1] ^= std::byte{0x01};  // the verifier self-test (scenario.h)
+      }
     }
     Transmit(handle);
   }
@@ -334,9 +346,25 @@ void Simulation::ServiceClient(std::uint32_t client) {
 
 void Simulation::ServiceSession(std::uint32_t client) {
   Session& s = sessions_[client];
-  Drain(*s.sender, client, Direction::kToClient);
+  if (!scheduler_) {
+    Drain(*s.sender, client, Direction::kToClient);
+    CheckSession(client);
+    Arm(s.armed, s.sender->NextDeadline(), config_.clients + client);
+    AfterSessionStep(client);
+    return;
+  }
+  // Scheduled: the session only says it may have something; the scheduler decides when it sends.
+  // A deadline at or before now is a due datagram, which the scheduler drives, not a timer.
+  ReportToScheduler(client);
+  if (!s.sender->finished()) {
+    scheduler_->MarkReady(s.flow);
+    s.ready = true;
+  }
   CheckSession(client);
-  Arm(s.armed, s.sender->NextDeadline(), config_.clients + client);
+  const Instant deadline = s.sender->NextDeadline();
+  if (deadline > now_) Arm(s.armed, deadline, config_.clients + client);
+  AfterSessionStep(client);
+  RunScheduler();
 }
 
 void Simulation::Arm(Instant& armed, Instant deadline, std::uint32_t endpoint) {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "sim/link.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
+#include "server/transmit_scheduler.h"
 #include "transfer/negotiation.h"
 #include "transfer/receiver.h"
 #include "transfer/sender.h"
@@ -47,12 +49,35 @@ class Simulation {
     Instant armed = kInstantNever;
     bool duplicate_ack_reported = false;
     std::optional<std::uint16_t> last_ack;  // wire block of the last ACK delivered (lock-step check)
+    std::uint64_t data_emitted = 0;         // DATA this session sent (lock-step check)
+    bool closed = false;                    // finished and accounted for (active count, scheduler)
+    bool waiting = false;                   // its request waits for a free slot (max_active)
+    bool ready = false;                     // marked ready in the scheduler, not yet found idle
+    // Transmit scheduler: this session's flow, and the Sender's counters already reported to it.
+    server::FlowId flow = 0;
+    std::uint64_t reported_bytes = 0;
+    std::uint64_t reported_samples = 0;
+    std::uint64_t reported_restarts = 0;
   };
+  // A request that found the active set full: answered (session started) when one ends.
+  struct Waiting {
+    std::uint32_t client;
+    std::vector<std::byte> request;
+  };
+
+  // A single step may not emit more datagrams than this: a full window at the largest windowsize
+  // plus control packets. More means an endpoint is looping (reported, not hung on).
+  static constexpr std::uint64_t kDatagramsPerStepMax = 70'000;
 
   void Dispatch(const Event& event);
   void StartClient(std::uint32_t client);
   void Deliver(std::uint32_t handle);
   void HandleRequest(std::uint32_t client, std::span<const std::byte> datagram);
+  void StartSession(std::uint32_t client, const wire::Request& request);
+  void AfterSessionStep(std::uint32_t client);
+  void ReportToScheduler(std::uint32_t client);
+  void RunScheduler();
+  bool SendOneFromSession(std::uint32_t client);
   void FireTimer(std::uint32_t endpoint, Instant time);
   void ServiceClient(std::uint32_t client);
   void ServiceSession(std::uint32_t client);
@@ -84,6 +109,12 @@ class Simulation {
   std::array<wire::Option, 3> request_options_{};
   std::size_t request_option_count_ = 0;
   Instant now_ = kInstantZero;
+  std::optional<server::TransmitScheduler> scheduler_;  // unset: SimConfig::scheduler off
+  std::vector<std::uint32_t> flow_client_;  // scheduler flow id -> client
+  Instant scheduler_armed_ = kInstantNever;
+  std::uint32_t active_sessions_ = 0;
+  std::deque<Waiting> waiting_;
+  bool in_scheduler_ = false;  // RunScheduler is on the stack (admissions re-enter through it)
   std::uint64_t file_seed_;
   std::uint64_t corrupt_period_ = UINT64_MAX;  // corrupt_every_nth_data, or never
   std::uint64_t data_emitted_ = 0;  // for corrupt_every_nth_data and the lock-step check

@@ -130,6 +130,14 @@ void Simulation::Finish() {
   report_.data_min = MinimumDataPackets(config_);
   report_.downlink = downlink_.stats();
   report_.uplink = uplink_.stats();
+  if (scheduler_) {
+    const server::TransmitStats& ts = scheduler_->stats();
+    report_.scheduler_rate_bps = scheduler_->rate_bps();
+    report_.scheduler_congested_rounds = ts.congested_rounds;
+    report_.scheduler_rounds = ts.rounds;
+    report_.scheduler_rotations_per_pick =
+        ts.picks == 0 ? 0 : static_cast<double>(ts.rotations) / static_cast<double>(ts.picks);
+  }
 }
 
 SimReport RunSimulation(const SimConfig& config) { return Simulation(config).Run(); }

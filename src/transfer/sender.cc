@@ -283,6 +283,9 @@ void Sender::OnTimer(Instant now) {
     case Phase::kRequestSent:
     case Phase::kOackSent:
       control_due_ = true;
+      // Karn's rule from the timeout on, not from the resend: when the resend waits (a server-wide
+      // scheduler), an ACK arriving meanwhile would time the first copy and read the RTO as RTT.
+      opening_sent_at_.reset();
       break;
     case Phase::kData:
       window_.OnTimeout();  // every timeout, even within a flight: it also re-probes the receiver
@@ -438,6 +441,7 @@ void Sender::SampleOpening(Instant now) {
 void Sender::RecordSample(Duration rtt) {
   rtt_.OnSample(rtt);
   ++stats_.rtt_samples;
+  stats_.rtt_latest = rtt;  // a server-wide scheduler reads queueing delay from raw samples
   stats_.rto_current = rtt_.rto();
   if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
 }

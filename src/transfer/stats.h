@@ -71,6 +71,7 @@ struct Stats {
   std::uint64_t rtt_samples = 0;
   Duration rto_current{0};
   Duration srtt{0};                       // 0 until the first sample
+  Duration rtt_latest{0};                 // the last sample (Karn-clean); 0 until the first
   std::uint16_t window_blocks = 1;        // current effective window (Sender)
   // Tripwire, must stay 0: sends made possible by a duplicate ACK (Sorcerer's Apprentice, E37).
   std::uint64_t sends_caused_by_duplicate_ack = 0;

@@ -93,6 +93,36 @@ TEST_F(SenderTest, LockStepSendsOneBlockPerAck) {
   EXPECT_EQ(s.stats().bytes_transferred, 1000u);
 }
 
+// The raw sample is exported for a server-wide scheduler (it reads queueing delay from it).
+TEST_F(SenderTest, LatestRttSampleIsTheLastTimedBlock) {
+  Sender s = Make(2000);
+  EXPECT_EQ(s.stats().rtt_latest, Duration{0});
+  Drain(s);
+  now_ += 3ms;
+  Feed(s, Ack(1));
+  EXPECT_EQ(s.stats().rtt_samples, 1u);
+  EXPECT_EQ(s.stats().rtt_latest, 3ms);
+  Drain(s);
+  now_ += 700us;
+  Feed(s, Ack(2));
+  EXPECT_EQ(s.stats().rtt_samples, 2u);
+  EXPECT_EQ(s.stats().rtt_latest, 700us);
+}
+
+// Karn's rule holds from the timeout, before the repeated OACK is even polled: a transmit
+// scheduler may hold the repeat, and an ACK 0 arriving meanwhile must not yield an RTT of one RTO.
+TEST_F(SenderTest, AckZeroAfterOackTimeoutGivesNoSampleEvenBeforeTheRepeatLeaves) {
+  Sender s = Make(2000, 1, /*oack=*/true);
+  ASSERT_EQ(Drain(s).size(), 1u);  // the OACK
+  Expire(s);                       // its timeout; the repeat is not polled yet
+  now_ += 1ms;
+  Feed(s, Ack(0));
+  EXPECT_EQ(s.stats().rtt_samples, 0u);
+  const auto out = Drain(s);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.back().opcode, 3);  // DATA 1 follows
+}
+
 TEST_F(SenderTest, DuplicateAcksNeverTriggerData) {  // E37, RFC 1123 §4.2.3.1
   Sender s = Make(5000);
   Drain(s);
