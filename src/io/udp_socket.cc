@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
@@ -89,13 +90,15 @@ tl::expected<UdpSocket, Error> UdpSocket::OpenUnbound(sa_family_t family,
   return s;
 }
 
-tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options) {
+tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options, bool adopted) {
   const bool v6 = family_ == AF_INET6;
-  if (v6) {
+  if (v6 && !adopted) {
     if (auto ok = SetInt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, options.v6_only ? 1 : 0, "IPV6_V6ONLY");
         !ok) {
       return ok;
     }
+  }
+  if (v6) {
     if (auto ok =
             SetInt(fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT, "IPV6_MTU_DISCOVER");
         !ok) {
@@ -119,7 +122,7 @@ tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options) {
   if (options.packet_info) {
     if (auto ok = v4_option(IP_PKTINFO, 1, "IP_PKTINFO"); !ok) return ok;
   }
-  if (options.free_bind) {
+  if (options.free_bind && !adopted) {
     if (auto ok = v4_option(IP_FREEBIND, 1, "IP_FREEBIND"); !ok) return ok;
   }
   if (options.count_drops) {
@@ -175,6 +178,41 @@ tl::expected<UdpSocket, Error> UdpSocket::Open(const Address& local, const Socke
     return tl::unexpected(MakeError(e, "bind " + local.ToString()));
   }
   if (auto ok = s->ReadLocalAddress(); !ok) return tl::unexpected(ok.error());
+  return s;
+}
+
+tl::expected<UdpSocket, Error> UdpSocket::Adopt(int fd, const SocketOptions& options) {
+  STAMPEDE_CHECK(fd >= 0);
+  UdpSocket s;
+  s.fd_ = fd;  // owned from here on: every failure below closes it
+  const std::string context = "adopt fd " + std::to_string(fd);
+  const int type = GetInt(fd, SOL_SOCKET, SO_TYPE);
+  if (type < 0) return tl::unexpected(MakeError(errno, context));  // ENOTSOCK, EBADF
+  if (type != SOCK_DGRAM) {
+    return tl::unexpected(MakeError(EPROTOTYPE, context + ": not a datagram socket"));
+  }
+  const int domain = GetInt(fd, SOL_SOCKET, SO_DOMAIN);
+  if (domain != AF_INET && domain != AF_INET6) {
+    return tl::unexpected(MakeError(EAFNOSUPPORT, context + ": not an IPv4 or IPv6 socket"));
+  }
+  if (GetInt(fd, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_UDP) {
+    return tl::unexpected(MakeError(EPROTONOSUPPORT, context + ": not a UDP socket"));
+  }
+  s.family_ = static_cast<sa_family_t>(domain);
+  if (auto ok = s.ReadLocalAddress(); !ok) {
+    return tl::unexpected(MakeError(ok.error().errno_value, context + ": getsockname"));
+  }
+  if (s.local_.port() == 0) {
+    return tl::unexpected(MakeError(EDESTADDRREQ, context + ": not bound to a port"));
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+      fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    return tl::unexpected(MakeError(errno, context + ": fcntl"));
+  }
+  if (auto ok = s.Configure(options, /*adopted=*/true); !ok) {
+    return tl::unexpected(MakeError(ok.error().errno_value, context + ": " + ok.error().context));
+  }
   return s;
 }
 

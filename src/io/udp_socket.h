@@ -77,6 +77,14 @@ class UdpSocket {
                                                     std::uint32_t start_offset,
                                                     const SocketOptions& options = {});
 
+  // Takes ownership of `fd`, a UDP socket someone else created and bound (systemd's LISTEN_FDS),
+  // and configures it like Open does: non-blocking, close-on-exec, `options` (buffers, packet
+  // info, DF off, drop counting). What needs an unbound socket is left as it was: IPV6_V6ONLY
+  // (the creator's choice) and IP_FREEBIND. Refused, with `fd` closed, unless it is an AF_INET or
+  // AF_INET6 datagram socket of protocol UDP bound to a port (ENOTSOCK, EPROTOTYPE, EAFNOSUPPORT,
+  // EPROTONOSUPPORT, EDESTADDRREQ with "adopt fd N" as the context).
+  static tl::expected<UdpSocket, Error> Adopt(int fd, const SocketOptions& options = {});
+
   void Close();
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
@@ -102,7 +110,8 @@ class UdpSocket {
  private:
   static tl::expected<UdpSocket, Error> OpenUnbound(sa_family_t family,
                                                     const SocketOptions& options);
-  tl::expected<void, Error> Configure(const SocketOptions& options);
+  // `adopted`: the socket is already bound; options that only apply before bind are skipped.
+  tl::expected<void, Error> Configure(const SocketOptions& options, bool adopted = false);
   tl::expected<void, Error> ReadLocalAddress();
 
   int fd_ = -1;

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "io/clock.h"
-#include "server/adopt_socket.h"
 #include "server/server_impl.h"
 #include "server/stale_uploads.h"
 
@@ -114,14 +113,15 @@ tl::expected<void, std::string> Server::Impl::AdoptListeners(std::vector<int> fd
   if (fds.empty()) return tl::unexpected(std::string("no sockets passed"));
   const ServerConfig& config = policy_->config();
   for (std::size_t i = 0; i < fds.size(); ++i) {
-    auto adopted = AdoptUdpSocket(fds[i], ListenerOptions(config));
+    // Socket activation: systemd bound the socket; it is only configured here, never rebound.
+    auto adopted = io::UdpSocket::Adopt(fds[i], ListenerOptions(config));
     if (!adopted) {
       for (std::size_t j = i + 1; j < fds.size(); ++j) ::close(fds[j]);
-      return tl::unexpected(adopted.error());
+      return tl::unexpected("socket activation: " + adopted.error().ToString());
     }
-    WarnIfCapped(log_, adopted->local, adopted->socket.buffer_report());
-    listeners_.push_back(
-        std::make_unique<Listener>(*this, std::move(adopted->socket), adopted->local));
+    WarnIfCapped(log_, adopted->local_address(), adopted->buffer_report());
+    const io::Address local = adopted->local_address();
+    listeners_.push_back(std::make_unique<Listener>(*this, std::move(*adopted), local));
   }
   for (auto& listener : listeners_) {
     auto added = loop_->Add(listener->socket().fd(), EPOLLIN, listener.get());
@@ -242,6 +242,7 @@ tl::expected<void, std::string> Server::Impl::Run(const RunOptions& options) {
     Duration wait = io::EventLoop::kForever;
     if (stopping_) wait = std::max(Duration{0}, stop_deadline_ - io::Now());
     auto woke = loop_->RunOnce(wait);
+    FlushPending();  // what the wake-up's handlers and timers queued; before sockets close
     finished_.clear();
     if (!woke) return tl::unexpected("event loop: " + woke.error().ToString());
     const Instant now = io::Now();

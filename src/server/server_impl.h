@@ -20,6 +20,7 @@
 #include "io/datagram_batch.h"
 #include "io/event_loop.h"
 #include "io/udp_socket.h"
+#include "server/block_cache.h"
 #include "server/error_rate_limiter.h"
 #include "server/server.h"
 #include "server/serving_policy.h"
@@ -101,8 +102,8 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   void Launch(std::unique_ptr<Session> session, Instant now);
   void DeliverToSession(Session& session, std::span<const std::byte> payload, Instant now);
   void HandleStray(const io::UdpSocket& socket, const io::RxDatagram& datagram, Instant now);
-  // Drains the session's datagrams into the send bank, flushes, re-arms its timer, and finishes
-  // it when done.
+  // Drains the session's datagrams into the send bank (flushed by Outbox or after the wake-up),
+  // re-arms its timer, and finishes it when done.
   void Pump(Session& session, Instant now);
   // The next send slot for a datagram leaving from `socket`; flushes what was queued for another
   // socket, or a full bank, first.
@@ -123,6 +124,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   io::RxBatch rx_;
   io::TxBatch tx_;
   const io::UdpSocket* tx_socket_ = nullptr;  // where the queued datagrams leave from
+  BlockCache block_cache_;  // before the sessions, whose file sources read through it
   SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> finished_;  // destroyed after the current wake-up
   ErrorRateLimiter error_limiter_;

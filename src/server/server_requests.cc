@@ -214,7 +214,8 @@ void Server::Impl::StartRead(Listener& listener, const io::RxDatagram& datagram,
   }
   std::optional<io::UdpSocket> socket;
   if (!OpenSessionSocket(listener, datagram, now, socket)) return;
-  auto source = std::make_unique<FileBlockSource>(std::move(file->fd), file->size_bytes);
+  auto source = std::make_unique<FileBlockSource>(std::move(file->fd), file->size_bytes,
+                                                    block_cache_);
   Launch(std::make_unique<Session>(MakeStart(listener, datagram, request, TransferDirection::kRead,
                                              std::move(*negotiated), now),
                                    std::move(source), std::move(socket), *this),

@@ -82,7 +82,9 @@ void Server::Impl::Pump(Session& session, Instant now) {
     if (!size) break;
     tx_.Commit(*size, session.client(), from);
   }
-  FlushPending();
+  // Not flushed here: in single-port mode the next session's datagrams join the same sendmmsg
+  // (one call for all the DATA a wake-up produces). The bank is flushed when the next datagram
+  // leaves from another socket, when it is full, and after every wake-up (Run).
   session.NoteProgress(now);
   if (session.finished()) {
     Finish(session, now, false);
