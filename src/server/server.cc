@@ -43,6 +43,17 @@ void WarnIfCapped(LogSink& log, const io::Address& local, const io::BufferReport
                                   " bytes (raise net.core.rmem_max / wmem_max)");
 }
 
+// --scheduler off with a --rate: the cap alone, no adaptive controller. A real event loop wakes
+// tens of microseconds late, so the burst allowance is a few datagrams' worth rather than the
+// simulator's two.
+TransmitPolicy ServerTransmitPolicy(const ServerConfig& config) {
+  TransmitPolicy policy;
+  policy.adaptive = config.scheduler;
+  policy.rate_cap_bps = config.rate_bps;
+  policy.burst_bytes = 16 * 1500;
+  return policy;
+}
+
 }  // namespace
 
 Server::Impl::Impl(std::shared_ptr<ServingPolicy> policy, LogSink& log,
@@ -59,6 +70,13 @@ Server::Impl::Impl(std::shared_ptr<ServingPolicy> policy, LogSink& log,
     broadcast_filter_.emplace(std::vector<io::Address>{});
     Log(LogLevel::kWarning, "interface broadcast addresses unknown (" + filter.error().ToString() +
                                 "); only 255.255.255.255 and multicast are recognised");
+  }
+  const ServerConfig& config = policy_->config();
+  if (config.scheduler || config.rate_bps != 0) {
+    transmit_ = std::make_unique<TransmitDriver>(
+        loop_->timers(), ServerTransmitPolicy(config),
+        [this](Session& s, Instant now) { return SendScheduled(s, now); },
+        [this](Session& s, Instant now, bool sent) { AfterScheduledPick(s, now, sent); });
   }
 }
 

@@ -46,6 +46,12 @@ struct ServerConfig {
   PortRange port_range;        // per-transfer TIDs (RFC 1350); unused in single-port mode
   bool single_port = false;    // serve every transfer from the listening port (NAT, Kubernetes)
   std::uint32_t socket_buffer_bytes = 4 * 1024 * 1024;
+  // Transmission control of read transfers (docs/scheduler.md): `scheduler` shares the server's
+  // outbound rate fairly (deficit round robin by bytes) and paces it by queueing delay; `rate_bps`
+  // (bits/s of UDP payload plus IPv4/UDP headers, 0: none) caps everything sent, with or without
+  // the scheduler. Both are read when the server starts; a reload keeps the running values.
+  bool scheduler = true;
+  std::uint64_t rate_bps = 0;
 
   // Protocol.
   transfer::OptionPolicy options;

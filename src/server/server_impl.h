@@ -26,6 +26,7 @@
 #include "server/serving_policy.h"
 #include "server/session.h"
 #include "server/session_table.h"
+#include "server/transmit_driver.h"
 #include "wire/packet.h"
 
 namespace stampede::server {
@@ -105,6 +106,10 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   // Drains the session's datagrams into the send bank (flushed by Outbox or after the wake-up),
   // re-arms its timer, and finishes it when done.
   void Pump(Session& session, Instant now);
+  // The scheduled send path (transmit_driver.h): one datagram of a picked session, and what
+  // follows each pick (timer, completion).
+  std::optional<std::size_t> SendScheduled(Session& session, Instant now);
+  void AfterScheduledPick(Session& session, Instant now, bool sent);
   // The next send slot for a datagram leaving from `socket`; flushes what was queued for another
   // socket, or a full bank, first.
   std::span<std::byte> Outbox(const io::UdpSocket& socket);
@@ -127,6 +132,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   BlockCache block_cache_;  // before the sessions, whose file sources read through it
   SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> finished_;  // destroyed after the current wake-up
+  std::unique_ptr<TransmitDriver> transmit_;  // null: --scheduler off and no --rate
   ErrorRateLimiter error_limiter_;
   std::optional<io::BroadcastFilter> broadcast_filter_;
   ServerMetrics metrics_;

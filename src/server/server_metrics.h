@@ -29,6 +29,7 @@ struct ServerMetrics {
   std::uint64_t probes = 0;                 // E42
   std::uint64_t failed = 0;
   std::uint64_t aborted_by_shutdown = 0;
+  std::uint64_t scheduled_flows = 0;  // gauge: read transfers in the transmit scheduler
   std::uint64_t strays = 0;  // E39: datagrams from a foreign TID on a session socket
   // Sending.
   std::uint64_t errors_sent = 0;          // ERROR packets we queued from the listener
