@@ -63,7 +63,7 @@ void AddNetworkFlags(CLI::App& app, ServeArgs* a) {
                  "(default 0: none)")
       ->type_name("BITS");
   app.add_option("--scheduler", a->scheduler,
-                 "Server-wide fair, delay-paced transmission of downloads (default on)")
+                 "Server-wide fair, delay-paced transmission of downloads (default off)")
       ->check(CLI::IsMember({"on", "off"}))
       ->type_name("on|off");
 }

@@ -52,7 +52,7 @@ listen = ["127.0.0.1:6969", "[::1]:6969"]
 families = "both"
 port_range = "40000:40100"
 single_port = true
-scheduler = false
+scheduler = true
 rate = "900M"
 [options]
 blksize_max = 1428
@@ -86,7 +86,7 @@ omit_tsize_for_empty_files = false
   EXPECT_EQ(config->port_range.low, 40000);
   EXPECT_EQ(config->port_range.high, 40100);
   EXPECT_TRUE(config->single_port);
-  EXPECT_FALSE(config->scheduler);
+  EXPECT_TRUE(config->scheduler);
   EXPECT_EQ(config->rate_bps, 900'000'000u);
   EXPECT_EQ(config->options.blksize_max, 1428);
   EXPECT_FALSE(config->options.windowsize_enabled);

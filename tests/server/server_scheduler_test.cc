@@ -18,11 +18,17 @@ std::vector<wire::Option> WindowOptions(std::string_view blksize, std::string_vi
   return {{"blksize", blksize}, {"windowsize", windowsize}};
 }
 
+ServerConfig SchedulerOn(const std::string& root) {
+  ServerConfig config = TestConfig(root);
+  config.scheduler = true;
+  return config;
+}
+
 TEST(ServerSchedulerTest, RateCapBoundsTransferTimeFromBelow) {
   TempDir root;
   const std::string content = Content(2 * 1024 * 1024);
   root.Write("initrd", content);
-  ServerConfig config = TestConfig(root.path());
+  ServerConfig config = SchedulerOn(root.path());
   config.rate_bps = 8'000'000;
   ServerHarness h(config);
   ASSERT_TRUE(h.ok());
@@ -41,7 +47,7 @@ TEST(ServerSchedulerTest, ConcurrentWindowsShareOneServerWideCap) {
   const std::string content = Content(1024 * 1024);
   root.Write("a", content);
   root.Write("b", content);
-  ServerConfig config = TestConfig(root.path());
+  ServerConfig config = TestConfig(root.path());  // scheduler off: the cap alone paces
   config.rate_bps = 16'000'000;
   ServerHarness h(config);
   ASSERT_TRUE(h.ok());
@@ -77,7 +83,7 @@ TEST(ServerSchedulerTest, FinishedTransfersLeaveTheScheduler) {
   TempDir root;
   const std::string content = Content(200000);
   root.Write("kernel", content);
-  ServerHarness h(TestConfig(root.path()));
+  ServerHarness h(SchedulerOn(root.path()));
   ASSERT_TRUE(h.ok());
   for (int i = 0; i < 3; ++i) {
     const ClientResult r = Fetch(h.address(), "kernel", WindowOptions("1468", "8"));
@@ -93,7 +99,7 @@ TEST(ServerSchedulerTest, FinishedTransfersLeaveTheScheduler) {
 TEST(ServerSchedulerTest, ScheduledTransferRegistersAFlow) {
   TempDir root;
   root.Write("kernel", Content(100000));
-  ServerHarness h(TestConfig(root.path()));
+  ServerHarness h(SchedulerOn(root.path()));
   ASSERT_TRUE(h.ok());
   // A transfer held open (no ACK of the OACK) is a flow until it gives up.
   RawClient raw;
@@ -111,7 +117,7 @@ TEST(ServerSchedulerTest, SchedulerOffServesAsBefore) {
   const std::string content = Content(300000);
   root.Write("initrd", content);
   ServerConfig config = TestConfig(root.path());
-  config.scheduler = false;
+  config.scheduler = false;  // the default, stated
   ServerHarness h(config);
   ASSERT_TRUE(h.ok());
   RawClient raw;
