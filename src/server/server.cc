@@ -45,12 +45,15 @@ void WarnIfCapped(LogSink& log, const io::Address& local, const io::BufferReport
 
 // --scheduler off with a --rate: the cap alone, no adaptive controller. A real event loop wakes
 // tens of microseconds late, so the burst allowance is a few datagrams' worth rather than the
-// simulator's two.
+// simulator's two. RTT samples on a real host carry the scheduling delay of both ends, which the
+// simulator's 300 us delay target reads as a standing queue: 1 ms (half of what a 256 KiB queue
+// holds at 1 Gbit/s) took the storm benchmark from 79 s to 24 s (docs/scheduler.md).
 TransmitPolicy ServerTransmitPolicy(const ServerConfig& config) {
   TransmitPolicy policy;
   policy.adaptive = config.scheduler;
   policy.rate_cap_bps = config.rate_bps;
   policy.burst_bytes = 16 * 1500;
+  policy.queue_delay_target = std::chrono::milliseconds(1);
   return policy;
 }
 

@@ -132,7 +132,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   BlockCache block_cache_;  // before the sessions, whose file sources read through it
   SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> finished_;  // destroyed after the current wake-up
-  std::unique_ptr<TransmitDriver> transmit_;  // null: --scheduler off and no --rate
+  std::unique_ptr<TransmitDriver> transmit_;        // null: --scheduler off and no --rate
   ErrorRateLimiter error_limiter_;
   std::optional<io::BroadcastFilter> broadcast_filter_;
   ServerMetrics metrics_;

@@ -16,7 +16,9 @@ TransmitDriver::TransmitDriver(io::TimerQueue& timers, const TransmitPolicy& pol
   pacing_timer_ = timers_.Create(this);
 }
 
-TransmitDriver::~TransmitDriver() { timers_.Destroy(pacing_timer_); }
+TransmitDriver::~TransmitDriver() {
+  timers_.Destroy(pacing_timer_);
+}
 
 void TransmitDriver::Add(Session& session) {
   const FlowId flow = scheduler_.Register();
@@ -80,6 +82,8 @@ void TransmitDriver::Service(Instant now) {
   }
 }
 
-void TransmitDriver::OnTimer(io::TimerId, Instant now) { Service(now); }
+void TransmitDriver::OnTimer(io::TimerId, Instant now) {
+  Service(now);
+}
 
 }  // namespace stampede::server
