@@ -58,6 +58,9 @@ void AddNetworkFlags(CLI::App& app, ServeArgs* a) {
   app.add_flag("-6,--ipv6", a->ipv6, "IPv6 only");
   app.add_option("--max-sessions", a->sessions_max, "Concurrent transfers at most (10000)")
       ->check(CLI::Range(1u, 10'000'000u));
+  app.add_option("--admission-queue", a->admission_queue_max,
+                 "Requests past --max-sessions that wait for a free slot (default 0: refused)")
+      ->check(CLI::Range(0u, 1'000'000u));
   app.add_option("--rate", a->rate,
                  "Cap on everything sent, bits/s with IPv4/UDP headers: 900M, 1G, 1gbit "
                  "(default 0: none)")
@@ -245,6 +248,7 @@ tl::expected<server::ServerConfig, std::string> BuildServerConfig(const ServeArg
   if (a.port_range) c.port_range = *server::ParsePortRange(*a.port_range);
   if (a.single_port) c.single_port = true;
   if (a.sessions_max) c.sessions_max = *a.sessions_max;
+  if (a.admission_queue_max) c.admission_queue_max = *a.admission_queue_max;
   if (a.rate) c.rate_bps = *server::ParseBitRate(*a.rate);
   if (a.scheduler) c.scheduler = *a.scheduler == "on";
   if (a.user) c.user = *a.user;

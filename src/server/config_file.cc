@@ -311,6 +311,7 @@ const std::vector<KeySpec>& Keys() {
               STAMPEDE_FIELD(retransmit.retries_unverified_max), 0, 1000),
 
       Integer("limits", "sessions_max", STAMPEDE_FIELD(sessions_max), 1, 10'000'000),
+      Integer("limits", "admission_queue_max", STAMPEDE_FIELD(admission_queue_max), 0, 1'000'000),
       Integer("limits", "sessions_per_client_max", STAMPEDE_FIELD(sessions_per_client_max), 1,
               10'000'000),
       Bool("limits", "drop_privileged_source_ports", STAMPEDE_FIELD(drop_privileged_source_ports)),

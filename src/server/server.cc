@@ -23,6 +23,9 @@ constexpr std::size_t kReceiveSlots = 32;
 constexpr std::size_t kReceiveSlotBytes = 65536;
 constexpr std::size_t kSendSlots = 64;
 constexpr std::size_t kSendSlotBytes = 65464 + 4;
+// How long a request past --max-sessions may wait for a slot: PXE ROMs and tftp-hpa give up on a
+// request after some seconds of silence and send a new one.
+constexpr Duration kAdmissionWaitMax = std::chrono::seconds(5);
 
 io::SocketOptions ListenerOptions(const ServerConfig& config) {
   io::SocketOptions options;
@@ -65,7 +68,8 @@ Server::Impl::Impl(std::shared_ptr<ServingPolicy> policy, LogSink& log,
       log_(log),
       loop_(std::move(loop)),
       rx_(kReceiveSlots, kReceiveSlotBytes),
-      tx_(kSendSlots, kSendSlotBytes) {
+      tx_(kSendSlots, kSendSlotBytes),
+      admission_(policy_->config().admission_queue_max, kAdmissionWaitMax) {
   auto filter = io::BroadcastFilter::Load();
   if (filter) {
     broadcast_filter_ = std::move(*filter);
@@ -263,6 +267,7 @@ tl::expected<void, std::string> Server::Impl::Run(const RunOptions& options) {
     Duration wait = io::EventLoop::kForever;
     if (stopping_) wait = std::max(Duration{0}, stop_deadline_ - io::Now());
     auto woke = loop_->RunOnce(wait);
+    if (!admission_.empty()) StartWaiting(io::Now());  // slots freed in this wake-up
     FlushPending();  // what the wake-up's handlers and timers queued; before sockets close
     finished_.clear();
     if (!woke) return tl::unexpected("event loop: " + woke.error().ToString());

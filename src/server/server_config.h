@@ -62,6 +62,9 @@ struct ServerConfig {
 
   // Limits.
   std::uint32_t sessions_max = 10000;
+  // Requests past sessions_max that wait in arrival order for a free slot instead of being refused
+  // (at most this many; 0: refuse at once). docs/scheduler.md, "Admission".
+  std::uint32_t admission_queue_max = 0;
   std::uint32_t sessions_per_client_max = 64;
   bool drop_privileged_source_ports = true;  // PROTOCOL G61: source port < 1024 dropped
   bool ignore_broadcast_requests = true;     // RFC 1123 §4.2.3.5, PROTOCOL G62

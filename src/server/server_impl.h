@@ -20,6 +20,7 @@
 #include "io/datagram_batch.h"
 #include "io/event_loop.h"
 #include "io/udp_socket.h"
+#include "server/admission_queue.h"
 #include "server/block_cache.h"
 #include "server/error_rate_limiter.h"
 #include "server/server.h"
@@ -117,6 +118,10 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   void Finish(Session& session, Instant now, bool aborted_by_shutdown);
   void AbortAll(Instant now);
 
+  // server_admission.cc: requests waiting for a slot past sessions_max.
+  bool HoldForSlot(const Listener& listener, const io::RxDatagram& datagram, Instant now);
+  void StartWaiting(Instant now);
+
   // server.cc
   void ApplyPendingPolicy();
   void DoReload(const RunOptions& options);
@@ -133,6 +138,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> finished_;  // destroyed after the current wake-up
   std::unique_ptr<TransmitDriver> transmit_;        // null: --scheduler off and no --rate
+  AdmissionQueue admission_;
   ErrorRateLimiter error_limiter_;
   std::optional<io::BroadcastFilter> broadcast_filter_;
   ServerMetrics metrics_;
