@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "server/bit_rate.h"
 #include "server/config_check.h"
 #include "server/config_file.h"
 #include "sim/units.h"
@@ -57,6 +58,17 @@ void AddNetworkFlags(CLI::App& app, ServeArgs* a) {
   app.add_flag("-6,--ipv6", a->ipv6, "IPv6 only");
   app.add_option("--max-sessions", a->sessions_max, "Concurrent transfers at most (10000)")
       ->check(CLI::Range(1u, 10'000'000u));
+  app.add_option("--admission-queue", a->admission_queue_max,
+                 "Requests past --max-sessions that wait for a free slot (default 0: refused)")
+      ->check(CLI::Range(0u, 1'000'000u));
+  app.add_option("--rate", a->rate,
+                 "Cap on everything sent, bits/s with IPv4/UDP headers: 900M, 1G, 1gbit "
+                 "(default 0: none)")
+      ->type_name("BITS");
+  app.add_option("--scheduler", a->scheduler,
+                 "Server-wide fair, delay-paced transmission of downloads (default off)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->type_name("on|off");
 }
 
 void AddProtocolFlags(CLI::App& app, ServeArgs* a) {
@@ -201,6 +213,9 @@ tl::expected<void, std::string> ValidateServeArgs(const ServeArgs& a) {
       return Fail("--max-upload-size: " + bytes.error());
     }
   }
+  if (a.rate) {
+    if (auto rate = server::ParseBitRate(*a.rate); !rate) return tl::unexpected(rate.error());
+  }
   if (a.umask) {
     if (auto mask = ParseUmask(*a.umask); !mask) return tl::unexpected(mask.error());
   }
@@ -235,6 +250,9 @@ tl::expected<server::ServerConfig, std::string> BuildServerConfig(const ServeArg
   if (a.single_port) c.single_port = true;
   if (a.sessions_max) c.sessions_max = *a.sessions_max;
   ApplyLimitFlags(a.limits, &c);
+  if (a.admission_queue_max) c.admission_queue_max = *a.admission_queue_max;
+  if (a.rate) c.rate_bps = *server::ParseBitRate(*a.rate);
+  if (a.scheduler) c.scheduler = *a.scheduler == "on";
   if (a.user) c.user = *a.user;
   if (a.seccomp) c.seccomp = true;
   if (a.verbosity) c.verbosity = *a.verbosity;

@@ -51,6 +51,9 @@ struct ServeArgs {
   std::vector<std::string> refuse;  // tftpd-hpa -r OPTION
 
   std::optional<std::uint32_t> sessions_max;
+  std::optional<std::uint32_t> admission_queue_max;
+  std::optional<std::string> rate;       // --rate BITS (server/bit_rate.h)
+  std::optional<std::string> scheduler;  // --scheduler on|off
   std::optional<std::string> user;
   bool seccomp = false;
   std::optional<std::string> remap;

@@ -17,6 +17,8 @@
 
 #include <toml++/toml.h>
 
+#include "server/bit_rate.h"
+
 namespace stampede::server {
 namespace {
 
@@ -286,6 +288,8 @@ const std::vector<KeySpec>& Keys() {
       Parsed("network", "port_range", STAMPEDE_FIELD(port_range), ParsePortRange, FormatPortRange),
       Bool("network", "single_port", STAMPEDE_FIELD(single_port)),
       Integer("network", "socket_buffer_bytes", STAMPEDE_FIELD(socket_buffer_bytes), 0, 1 << 30),
+      Bool("network", "scheduler", STAMPEDE_FIELD(scheduler)),
+      Parsed("network", "rate", STAMPEDE_FIELD(rate_bps), ParseBitRate, FormatBitRate),
 
       Bool("options", "blksize", STAMPEDE_FIELD(options.blksize_enabled)),
       Integer("options", "blksize_max", STAMPEDE_FIELD(options.blksize_max), 8, 65464),
@@ -307,6 +311,7 @@ const std::vector<KeySpec>& Keys() {
               STAMPEDE_FIELD(retransmit.retries_unverified_max), 0, 1000),
 
       Integer("limits", "sessions_max", STAMPEDE_FIELD(sessions_max), 1, 10'000'000),
+      Integer("limits", "admission_queue_max", STAMPEDE_FIELD(admission_queue_max), 0, 1'000'000),
       Integer("limits", "sessions_per_client_max", STAMPEDE_FIELD(sessions_per_client_max), 1,
               10'000'000),
       Bool("limits", "drop_privileged_source_ports", STAMPEDE_FIELD(drop_privileged_source_ports)),

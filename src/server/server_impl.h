@@ -20,6 +20,7 @@
 #include "io/datagram_batch.h"
 #include "io/event_loop.h"
 #include "io/udp_socket.h"
+#include "server/admission_queue.h"
 #include "server/block_cache.h"
 #include "server/descriptor_budget.h"
 #include "server/error_rate_limiter.h"
@@ -29,6 +30,7 @@
 #include "server/session.h"
 #include "server/session_table.h"
 #include "server/unverified_sessions.h"
+#include "server/transmit_driver.h"
 #include "wire/packet.h"
 
 namespace stampede::server {
@@ -108,6 +110,10 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   // Drains the session's datagrams into the send bank (flushed by Outbox or after the wake-up),
   // re-arms its timer, and finishes it when done.
   void Pump(Session& session, Instant now);
+  // The scheduled send path (transmit_driver.h): one datagram of a picked session, and what
+  // follows each pick (timer, completion).
+  std::optional<std::size_t> SendScheduled(Session& session, Instant now);
+  void AfterScheduledPick(Session& session, Instant now, bool sent);
   // The next send slot for a datagram leaving from `socket`; flushes what was queued for another
   // socket, or a full bank, first.
   std::span<std::byte> Outbox(const io::UdpSocket& socket);
@@ -128,6 +134,9 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
                                               const transfer::Negotiated& negotiated) const;
   bool IsUnverified(const io::Address& client) const;
   void SweepProgress(Instant now);
+  // server_admission.cc: requests waiting for a slot past sessions_max.
+  bool HoldForSlot(const Listener& listener, const io::RxDatagram& datagram, Instant now);
+  void StartWaiting(Instant now);
 
   // server.cc
   void ApplyPendingPolicy();
@@ -144,6 +153,8 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   BlockCache block_cache_;  // before the sessions, whose file sources read through it
   SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> finished_;  // destroyed after the current wake-up
+  std::unique_ptr<TransmitDriver> transmit_;        // null: --scheduler off and no --rate
+  AdmissionQueue admission_;
   ErrorRateLimiter error_limiter_;
   std::optional<io::BroadcastFilter> broadcast_filter_;
   ServerMetrics metrics_;

@@ -36,7 +36,10 @@ struct ServerMetrics {
   std::uint64_t probes = 0;                 // E42
   std::uint64_t failed = 0;
   std::uint64_t aborted_by_shutdown = 0;
-  std::uint64_t strays = 0;  // E39: datagrams from a foreign TID on a session socket
+  std::uint64_t admission_waiting = 0;  // gauge: requests waiting for a slot
+  std::uint64_t admission_started = 0;  // waiting requests that got a slot
+  std::uint64_t scheduled_flows = 0;    // gauge: read transfers in the transmit scheduler
+  std::uint64_t strays = 0;             // E39: datagrams from a foreign TID on a session socket
   // Sending.
   std::uint64_t errors_sent = 0;          // ERROR packets we queued from the listener
   std::uint64_t errors_rate_limited = 0;  // ERROR replies suppressed by the per-source bucket

@@ -151,6 +151,7 @@ bool Server::Impl::AdmitNewSession(Listener& listener, const io::RxDatagram& dat
                                    Instant now) {
   const ServerConfig& config = policy_->config();
   if (sessions_.size() >= config.sessions_max) {
+    if (HoldForSlot(listener, datagram, now)) return false;  // server_admission.cc
     ++metrics_.refused_busy;
     ++metrics_.refused;
     ReplyError(listener.socket(), *datagram.peer, ArrivalOf(datagram), wire::ErrorCode::kNotDefined,

@@ -43,6 +43,10 @@ void Server::Impl::Launch(std::unique_ptr<Session> session, Instant now) {
       return;
     }
   }
+  if (transmit_ && s.sends_data()) {
+    transmit_->Add(s);
+    metrics_.scheduled_flows = transmit_->flows();
+  }
   Pump(s, now);
 }
 
@@ -83,6 +87,18 @@ void Server::Impl::OnSessionTimer(Session& session, Instant now) {
 }
 
 void Server::Impl::Pump(Session& session, Instant now) {
+  if (session.flow() != Session::kNoFlow) {
+    // Scheduled: the transmit driver decides when this session's datagrams leave.
+    session.NoteProgress(now);
+    if (session.finished()) {
+      Finish(session, now, false);
+      return;
+    }
+    transmit_->Report(session, now);
+    AfterScheduledPick(session, now, true);
+    transmit_->Service(now);
+    return;
+  }
   const io::UdpSocket& socket = session.send_socket();
   const io::PacketInfo* from =
       session.socket() == nullptr && session.reply_from().valid() ? &session.reply_from() : nullptr;
@@ -108,7 +124,33 @@ void Server::Impl::Pump(Session& session, Instant now) {
   }
 }
 
+std::optional<std::size_t> Server::Impl::SendScheduled(Session& session, Instant now) {
+  const io::PacketInfo* from =
+      session.socket() == nullptr && session.reply_from().valid() ? &session.reply_from() : nullptr;
+  const auto size = session.PollTransmit(Outbox(session.send_socket()), now);
+  if (size) tx_.Commit(*size, session.client(), from);
+  return size;
+}
+
+// A deadline at or before `now` after a send means "due now": the scheduler, not a zero-length
+// timer, releases it. When the Sender had nothing, its deadline (an RTO that has come due
+// included) is armed whatever its value, so the Sender's timer runs and it becomes ready again.
+void Server::Impl::AfterScheduledPick(Session& session, Instant now, bool sent) {
+  session.NoteProgress(now);
+  if (session.finished()) {
+    Finish(session, now, false);
+    return;
+  }
+  const Instant deadline = session.NextDeadline();
+  if (deadline == kInstantNever || (sent && deadline <= now)) {
+    loop_->timers().Disarm(session.timer());
+  } else {
+    loop_->timers().Arm(session.timer(), deadline);
+  }
+}
+
 void Server::Impl::Finish(Session& session, Instant now, bool aborted_by_shutdown) {
+  if (transmit_) transmit_->Remove(session);
   FlushPending();
   const TransferSummary summary = session.Summarize(now, aborted_by_shutdown);
   session.ReleaseTransfer();  // before the log line: an aborted upload's temporary is gone
@@ -138,6 +180,7 @@ void Server::Impl::Finish(Session& session, Instant now, bool aborted_by_shutdow
   loop_->timers().Destroy(session.timer());
   finished_.push_back(sessions_.Remove(session.client()));
   metrics_.sessions_active = sessions_.size();
+  if (transmit_) metrics_.scheduled_flows = transmit_->flows();
 }
 
 void Server::Impl::AbortAll(Instant now) {

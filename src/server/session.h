@@ -94,6 +94,12 @@ class Session final : public io::IoHandler, public io::TimerHandler {
   const io::UdpSocket& send_socket() const { return socket_ ? *socket_ : *start_.listener; }
   io::TimerId timer() const { return timer_; }
   void set_timer(io::TimerId timer) { timer_ = timer; }
+  // A read transfer (a Sender): its datagrams may go through the transmit scheduler.
+  bool sends_data() const { return sender_.has_value(); }
+  // Its flow in the transmit scheduler (transmit_driver.h), or kNoFlow.
+  static constexpr std::uint32_t kNoFlow = UINT32_MAX;
+  std::uint32_t flow() const { return flow_; }
+  void set_flow(std::uint32_t flow) { flow_ = flow; }
 
   void OnIoReady(const io::IoEvent& event) override { owner_.OnSessionReadable(*this, event); }
   void OnTimer(io::TimerId, Instant now) override { owner_.OnSessionTimer(*this, now); }
@@ -103,6 +109,7 @@ class Session final : public io::IoHandler, public io::TimerHandler {
   SessionOwner& owner_;
   std::optional<io::UdpSocket> socket_;
   io::TimerId timer_;
+  std::uint32_t flow_ = kNoFlow;
   // Storage before the machines that use it, so it is destroyed after them.
   std::unique_ptr<FileBlockSource> source_;
   std::unique_ptr<UploadFile> upload_;

@@ -52,6 +52,8 @@ listen = ["127.0.0.1:6969", "[::1]:6969"]
 families = "both"
 port_range = "40000:40100"
 single_port = true
+scheduler = true
+rate = "900M"
 [options]
 blksize_max = 1428
 windowsize = false
@@ -84,6 +86,8 @@ omit_tsize_for_empty_files = false
   EXPECT_EQ(config->port_range.low, 40000);
   EXPECT_EQ(config->port_range.high, 40100);
   EXPECT_TRUE(config->single_port);
+  EXPECT_TRUE(config->scheduler);
+  EXPECT_EQ(config->rate_bps, 900'000'000u);
   EXPECT_EQ(config->options.blksize_max, 1428);
   EXPECT_FALSE(config->options.windowsize_enabled);
   EXPECT_TRUE(config->options.timeout_honoured);
