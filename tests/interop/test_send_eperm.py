@@ -115,13 +115,14 @@ class SendRefused(unittest.TestCase):
             return f.read().decode(errors="replace")
 
     def transfer_lines(self, name):
-        """The per-transfer log lines of `name`, waiting a little for the server to write them."""
+        """The per-transfer log lines of `name`, waiting a little for its completed line."""
+        lines = []
         for _ in range(50):
             lines = [ln for ln in self.server_log().splitlines() if f'read "{name}"' in ln]
-            if lines:
+            if any("outcome=complete" in ln for ln in lines):
                 return lines
             subprocess.run(["sleep", "0.1"])
-        return []
+        return lines
 
     def fetch(self, client, name, **kw):
         """Fetches `name` from the client namespace; checks the file and the server's log line."""
@@ -131,12 +132,21 @@ class SendRefused(unittest.TestCase):
         self.assertEqual(r.returncode, 0, describe(r) + "\n" + self.server_log())
         self.assertEqual(sha256(local), self.want)
         lines = self.transfer_lines(name)
-        self.assertEqual(len(lines), 1, f"one transfer of {name} expected:\n{self.server_log()}")
-        m = re.search(r"retransmits=(\d+) outcome=(\S+)", lines[0])
-        self.assertIsNotNone(m, lines[0])
-        self.assertEqual(m.group(2), "complete", lines[0])
+        # A refused send must never end a transfer. One case is not an abort: when every copy of
+        # the OACK allowed to a client that has not answered yet (the 1 + R amplification budget,
+        # docs/security.md) is refused, that session times out with nothing sent and the client's
+        # repeated request then starts the transfer afresh. At 10 % refusal that is about one
+        # transfer in a thousand; anything else failing is a defect.
+        complete = [ln for ln in lines if "outcome=complete" in ln]
+        others = [ln for ln in lines if "outcome=complete" not in ln]
+        self.assertEqual(len(complete), 1, f"one transfer of {name} expected:\n{self.server_log()}")
+        for ln in others:
+            self.assertRegex(ln, r"bytes=0 .*outcome=failed .*origin=timeout", self.server_log())
+        self.assertLessEqual(len(others), 1, self.server_log())
+        m = re.search(r"retransmits=(\d+) outcome=(\S+)", complete[0])
+        self.assertIsNotNone(m, complete[0])
         self.assertGreater(int(m.group(1)), 0, "10 % of the sends refused, yet no retransmission: "
-                           + lines[0])
+                           + complete[0])
 
     def run_client(self, client, name, local, blksize=None, windowsize=None):
         url = f"tftp://{self.addr_s}:{PORT}/{name}"
