@@ -88,15 +88,6 @@ tl::expected<void, StorageError> ClientTransfer::GuardedSink::WriteAt(
 }
 
 tl::expected<void, StorageError> ClientTransfer::GuardedSink::Commit(std::uint64_t total_bytes) {
-  // RFC 2349: tsize is the file's size. Netascii changes sizes, so only octet is checked. A short
-  // file is refused before the rename, so the target stays untouched.
-  const auto& options = owner_->EngineOptions();
-  if (owner_->config_.mode == wire::Mode::kOctet && options.tsize &&
-      *options.tsize != total_bytes) {
-    integrity_failure = fmt::format("received {} bytes, the server announced tsize {}", total_bytes,
-                                    *options.tsize);
-    return tl::unexpected(StorageError::kSizeCapExceeded);
-  }
   auto committed = inner_->Commit(total_bytes);
   if (!committed) inner_failed = true;
   return committed;
@@ -112,7 +103,7 @@ tl::expected<std::size_t, StorageError> ClientTransfer::GuardedSource::ReadAt(
 ClientTransfer::ClientTransfer(const ClientConfig& config, transfer::BlockSink& sink)
     : config_(config), buffer_(kBufferBytes), tx_buffer_(kBufferBytes) {
   STAMPEDE_CHECK(config.direction == Direction::kGet);
-  sink_.emplace(sink, *this);
+  sink_.emplace(sink);
 }
 
 ClientTransfer::ClientTransfer(const ClientConfig& config, transfer::BlockSource& source)
@@ -448,9 +439,12 @@ ClientResult ClientTransfer::result() const {
   if (r.stats.control_sent == 0 && r.stats.acks_sent == 0 && r.stats.data_sent == 0) {
     r.outcome = Outcome::kRequestTooLong;
     r.detail = "the request would exceed 512 bytes (RFC 2347); nothing was sent";
-  } else if (sink_ && sink_->integrity_failure) {
+  } else if (r.stats.short_of_tsize) {
+    // RFC 2349: tsize is the file's size; the Receiver refuses a short octet file before commit,
+    // so the target stays untouched.
     r.outcome = Outcome::kIntegrity;
-    r.detail = *sink_->integrity_failure;
+    r.detail = fmt::format("received {} bytes, the server announced tsize {}",
+                           r.stats.bytes_transferred, EngineOptions().tsize.value_or(0));
   } else if ((sink_ && sink_->inner_failed) || (source_ && source_->inner_failed)) {
     r.outcome = Outcome::kLocalFile;
   } else if (r.error.code == wire::ErrorCode::kDiskFull) {

@@ -111,20 +111,18 @@ class ClientTransfer {
   ClientResult result() const;
 
  private:
-  // Forwards to the caller's sink; checks the received size against tsize at commit.
+  // Forwards to the caller's sink and remembers whether the sink itself failed (a local file
+  // error rather than a protocol one). The size check against tsize is the Receiver's.
   class GuardedSink final : public transfer::BlockSink {
    public:
-    GuardedSink(transfer::BlockSink& inner, const ClientTransfer& owner)
-        : inner_(&inner), owner_(&owner) {}
+    explicit GuardedSink(transfer::BlockSink& inner) : inner_(&inner) {}
     tl::expected<void, transfer::StorageError> WriteAt(std::uint64_t offset,
                                                        std::span<const std::byte> bytes) override;
     tl::expected<void, transfer::StorageError> Commit(std::uint64_t total_bytes) override;
     bool inner_failed = false;
-    std::optional<std::string> integrity_failure;
 
    private:
     transfer::BlockSink* inner_;
-    const ClientTransfer* owner_;
   };
   class GuardedSource final : public transfer::BlockSource {
    public:

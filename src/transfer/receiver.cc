@@ -13,6 +13,7 @@
 //   Data         DATA 0 / beyond window (F53)   count only                           Data
 //   Data         DATA > blksize (H71 / F51)     client: count; server: ERROR 4       Data/Closing
 //   Data         size past tsize or max (H72)   queue ERROR 3                        Closing
+//   Data         final DATA short of tsize      queue ERROR 0, never commit          Closing
 //   Dallying     final DATA again (E77)         final ACK again                      Dallying
 //                (short after a transfer with (almost) no loss when clean_dally is set)
 //   Dallying     dally timer                    -                                    Done
@@ -182,6 +183,14 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
     return;
   }
   const bool final_block = data.payload.size() < options_.blksize;
+  if (final_block && mode_ == wire::Mode::kOctet && options_.tsize && wire_bytes_ < *options_.tsize) {
+    // The peer announced more than it sent: a file that shrank while being read, or a sender
+    // that was fooled into another block size. Committing would present a partial file as whole.
+    stats_.bytes_transferred = wire_bytes_;
+    stats_.short_of_tsize = true;
+    Fail(TransferError::Origin::kLocal, wire::ErrorCode::kNotDefined, "File shorter than tsize");
+    return;
+  }
   if (!Deliver(data.payload, final_block)) return;
   const BlockIndex k = expected_;
   expected_ = BlockIndex{k.value + 1};

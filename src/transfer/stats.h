@@ -64,6 +64,9 @@ struct Stats {
   // these are wire bytes, before netascii decoding).
   std::uint64_t bytes_transferred = 0;
   std::uint64_t blocks_transferred = 0;
+  // Receiver, octet: the final block arrived before the announced tsize was reached (the transfer
+  // failed with ERROR 0 and the sink was never committed).
+  bool short_of_tsize = false;
   // Timing and recovery.
   std::uint64_t timeouts = 0;
   std::uint64_t window_restarts = 0;      // go-back to the last ACK (timeout or gap ACK)

@@ -202,6 +202,33 @@ TEST_F(ReceiverTest, MoreThanTsizeFailsWithError3) {  // H72
   EXPECT_EQ(sink_.bytes().size(), 512u);
 }
 
+TEST_F(ReceiverTest, FinalBlockShortOfTsizeFailsAndNeverCommits) {
+  Receiver r = MakeServer(1, 1100);
+  Drain(r);
+  Feed(r, Data(1, 512));
+  Drain(r);
+  Feed(r, Data(2, 100));  // 612 bytes of an announced 1100
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 5);
+  EXPECT_EQ(out[0].field, 0);
+  EXPECT_EQ(r.status(), TransferStatus::kFailed);
+  EXPECT_FALSE(sink_.committed());
+}
+
+TEST_F(ReceiverTest, FinalBlockMatchingTsizeCompletes) {
+  Receiver r = MakeServer(1, 612);
+  Drain(r);
+  Feed(r, Data(1, 512));
+  Drain(r);
+  Feed(r, Data(2, 100));
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].opcode, 4);
+  EXPECT_EQ(r.status(), TransferStatus::kComplete);
+  EXPECT_TRUE(sink_.committed());
+}
+
 TEST_F(ReceiverTest, MoreThanConfiguredMaximumFailsWithError3) {  // F56
   Receiver r = MakeServer(1, {}, 1000);
   Drain(r);
