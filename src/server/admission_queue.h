@@ -1,6 +1,9 @@
 // Requests that arrived while the server was at --max-sessions, waiting in arrival order for a
 // free slot instead of being refused (docs/scheduler.md, "Admission"). Bounded: when full, the
-// server refuses as before. A client's retransmission of a request already waiting adds nothing.
+// server refuses as before. A client's retransmission of a request already waiting adds nothing;
+// a different request from an address:port that is waiting replaces its request in place (the
+// client restarted, as a live session would be restarted). One entry per address:port, found
+// through a hash map, so a flood against a large queue costs O(1) per datagram.
 // An entry older than `max_wait` is dropped unanswered when it reaches the front: its client has
 // given up or sent a new request by then. Plain data, no I/O.
 #pragma once
@@ -10,6 +13,7 @@
 #include <deque>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "base/time.h"
@@ -45,7 +49,8 @@ class AdmissionQueue {
  private:
   std::size_t capacity_;
   Duration max_wait_;
-  std::deque<Entry> entries_;
+  std::deque<Entry> entries_;  // references stay valid under push_back and pop_front
+  std::unordered_map<io::Address, Entry*> waiting_;
   std::uint64_t expired_ = 0;
 };
 

@@ -113,6 +113,7 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   // The scheduled send path (transmit_driver.h): one datagram of a picked session, and what
   // follows each pick (timer, completion).
   std::optional<std::size_t> SendScheduled(Session& session, Instant now);
+  static const io::PacketInfo* ReplyFrom(const Session& session);
   void AfterScheduledPick(Session& session, Instant now, bool sent);
   // The next send slot for a datagram leaving from `socket`; flushes what was queued for another
   // socket, or a full bank, first.

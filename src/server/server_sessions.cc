@@ -86,6 +86,13 @@ void Server::Impl::OnSessionTimer(Session& session, Instant now) {
   Pump(session, now);
 }
 
+// A session on the shared listening socket (single-port mode) replies from the address its
+// request was sent to (IP_PKTINFO); a session with a socket of its own needs no source address.
+const io::PacketInfo* Server::Impl::ReplyFrom(const Session& session) {
+  return session.socket() == nullptr && session.reply_from().valid() ? &session.reply_from()
+                                                                     : nullptr;
+}
+
 void Server::Impl::Pump(Session& session, Instant now) {
   if (session.flow() != Session::kNoFlow) {
     // Scheduled: the transmit driver decides when this session's datagrams leave.
@@ -100,8 +107,7 @@ void Server::Impl::Pump(Session& session, Instant now) {
     return;
   }
   const io::UdpSocket& socket = session.send_socket();
-  const io::PacketInfo* from =
-      session.socket() == nullptr && session.reply_from().valid() ? &session.reply_from() : nullptr;
+  const io::PacketInfo* from = ReplyFrom(session);
   for (;;) {
     const std::span<std::byte> buffer = Outbox(socket);
     const auto size = session.PollTransmit(buffer, now);
@@ -125,10 +131,8 @@ void Server::Impl::Pump(Session& session, Instant now) {
 }
 
 std::optional<std::size_t> Server::Impl::SendScheduled(Session& session, Instant now) {
-  const io::PacketInfo* from =
-      session.socket() == nullptr && session.reply_from().valid() ? &session.reply_from() : nullptr;
   const auto size = session.PollTransmit(Outbox(session.send_socket()), now);
-  if (size) tx_.Commit(*size, session.client(), from);
+  if (size) tx_.Commit(*size, session.client(), ReplyFrom(session));
   return size;
 }
 

@@ -34,6 +34,42 @@ TEST(AdmissionQueueTest, KeepsArrivalOrderAndIgnoresRepeats) {
   EXPECT_FALSE(queue.PopOldest(t0 + 2s));
 }
 
+TEST(AdmissionQueueTest, ANewRequestFromAWaitingClientReplacesItsOwnInPlace) {
+  AdmissionQueue queue(2, 5s);
+  const Instant t0 = kInstantZero + 1s;
+  const io::Address a = io::Address::Ipv4Loopback(1001);
+  const io::Address b = io::Address::Ipv4Loopback(1002);
+  EXPECT_TRUE(queue.Hold(0, a, {}, Request('x'), t0));
+  EXPECT_TRUE(queue.Hold(0, b, {}, Request('y'), t0));
+  EXPECT_TRUE(queue.Hold(1, a, {}, Request('z'), t0 + 1s));  // restarted: no third entry
+  EXPECT_EQ(queue.size(), 2u);
+  auto first = queue.PopOldest(t0 + 2s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->peer, a);
+  EXPECT_EQ(first->request, Request('z'));
+  EXPECT_EQ(first->listener, 1u);
+  // Once popped, the address may wait again.
+  EXPECT_TRUE(queue.Hold(0, a, {}, Request('x'), t0 + 2s));
+  EXPECT_EQ(queue.size(), 2u);
+}
+
+TEST(AdmissionQueueTest, RepeatsAndRestartsAcrossManyWaitingClientsAddNothing) {
+  AdmissionQueue queue(100'000, 5s);
+  const Instant t0 = kInstantZero + 1s;
+  for (std::uint16_t i = 0; i < 50'000; ++i) {
+    ASSERT_TRUE(queue.Hold(0, io::Address::Ipv4Loopback(i), {}, Request('x'), t0));
+    ASSERT_TRUE(queue.Hold(1, io::Address::Ipv4Loopback(i), {}, Request('y'), t0));
+  }
+  EXPECT_EQ(queue.size(), 50'000u);
+  for (std::uint16_t i = 0; i < 50'000; ++i) {
+    ASSERT_TRUE(queue.Hold(0, io::Address::Ipv4Loopback(i), {}, Request('x'), t0));
+  }
+  EXPECT_EQ(queue.size(), 50'000u);
+  auto first = queue.PopOldest(t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->request, Request('x'));  // restarted to 'y', then to 'x' again
+}
+
 TEST(AdmissionQueueTest, RefusesPastItsBoundAndWhenDisabled) {
   AdmissionQueue queue(1, 5s);
   EXPECT_TRUE(queue.Hold(0, io::Address::Ipv4Loopback(1), {}, Request('x'), kInstantZero));
