@@ -291,4 +291,32 @@ tl::expected<TransferOptions, ErrorCode> AcceptOack(const OptionList& requested,
   return out;
 }
 
+namespace {
+
+// H69: the OACK's incomplete last pair names (or, cut inside the name, may name) an option we
+// requested. Its value is lost, and the defaults could differ from what the server uses: a server
+// that kept blksize 1468 takes our first 512-byte block as the last one.
+bool TailCutsARequestedOption(const OptionList& requested, std::string_view tail) {
+  const std::size_t nul = tail.find('\0');
+  const std::string_view name = tail.substr(0, nul);
+  if (name.empty()) return false;  // padding or nothing: the complete pairs are the OACK
+  for (const Option& asked : requested.items()) {
+    if (wire::EqualsIgnoreCase(asked.name, name)) return true;
+    const bool cut_in_name = nul == std::string_view::npos && name.size() < asked.name.size();
+    if (cut_in_name && wire::EqualsIgnoreCase(asked.name.substr(0, name.size()), name)) return true;
+  }
+  return false;  // junk after the pairs (IBM Tivoli): ignored
+}
+
+}  // namespace
+
+tl::expected<TransferOptions, ErrorCode> AcceptOack(const OptionList& requested,
+                                                    const wire::Oack& oack,
+                                                    std::uint64_t download_size_max) {
+  if (TailCutsARequestedOption(requested, oack.tail)) {
+    return tl::unexpected(ErrorCode::kOptionRefused);
+  }
+  return AcceptOack(requested, oack.options, download_size_max);
+}
+
 }  // namespace stampede::transfer

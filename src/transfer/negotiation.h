@@ -98,5 +98,11 @@ tl::expected<Negotiated, wire::ErrorCode> Negotiate(const wire::Request& request
 tl::expected<TransferOptions, wire::ErrorCode> AcceptOack(const wire::OptionList& requested,
                                                           const wire::OptionList& oack,
                                                           std::uint64_t download_size_max);
+// The same for a whole OACK, which also judges what followed its last complete pair (H69): junk
+// or padding is ignored, but a pair cut short that names a requested option is refused with
+// ERROR 8, since its lost value may not be the default.
+tl::expected<TransferOptions, wire::ErrorCode> AcceptOack(const wire::OptionList& requested,
+                                                          const wire::Oack& oack,
+                                                          std::uint64_t download_size_max);
 
 }  // namespace stampede::transfer

@@ -251,7 +251,7 @@ void Receiver::HandleOack(const wire::Oack& oack, Instant now) {
     return;
   }
   const auto accepted =
-      AcceptOack(internal::RequestedOptions(control_packet_), oack.options, size_max_bytes_);
+      AcceptOack(internal::RequestedOptions(control_packet_), oack, size_max_bytes_);
   if (!accepted) {
     Fail(TransferError::Origin::kLocal, accepted.error(),
          accepted.error() == wire::ErrorCode::kOptionRefused

@@ -177,7 +177,7 @@ void Sender::HandleOack(const wire::Oack& oack, Instant now) {
     return;
   }
   const auto accepted =
-      AcceptOack(internal::RequestedOptions(control_packet_), oack.options, UINT64_MAX);
+      AcceptOack(internal::RequestedOptions(control_packet_), oack, UINT64_MAX);
   if (!accepted) {
     Fail(TransferError::Origin::kLocal, accepted.error(),
          accepted.error() == wire::ErrorCode::kOptionRefused ? "Option refused"

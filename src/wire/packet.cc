@@ -54,6 +54,10 @@ class ByteReader {
     return text;
   }
 
+  std::size_t position() const { return pos_; }
+  // The bytes from `offset` to the end as text, without consuming them.
+  std::string_view TextFrom(std::size_t offset) const { return View(offset, bytes_.size() - offset); }
+
   std::span<const std::byte> ReadRest() {
     const auto rest = bytes_.subspan(pos_);
     pos_ = bytes_.size();
@@ -123,13 +127,17 @@ constexpr ParseError IllegalOperation(std::string_view reason) {
 // garbage (H69, IBM Tivoli). An empty name also ends the list: no option has one, and zero
 // padding starts with one. Duplicates keep the first (C22) and pairs beyond capacity are counted,
 // not stored (C26); both are OptionList's job.
-OptionList ReadOptions(ByteReader& reader) {
+// `tail`, when given, receives the bytes after the last complete pair (empty when there are none).
+OptionList ReadOptions(ByteReader& reader, std::string_view* tail = nullptr) {
   OptionList options;
   while (!reader.at_end()) {
+    const std::size_t pair_start = reader.position();
     std::string_view name;
     std::string_view value;
-    if (!reader.ReadCString(name) || name.empty()) break;
-    if (!reader.ReadCString(value)) break;
+    if (!reader.ReadCString(name) || name.empty() || !reader.ReadCString(value)) {
+      if (tail != nullptr) *tail = reader.TextFrom(pair_start);
+      break;
+    }
     options.Add(name, value);
   }
   return options;
@@ -217,9 +225,12 @@ tl::expected<Packet, ParseError> Parse(std::span<const std::byte> datagram) {
     }
     case Opcode::kError:
       return ParseErrorPacket(reader);
-    case Opcode::kOack:
+    case Opcode::kOack: {
       // RFC 2347. An OACK without options is still an OACK: the transfer layer decides (H69).
-      return Oack{ReadOptions(reader)};
+      Oack oack;
+      oack.options = ReadOptions(reader, &oack.tail);
+      return oack;
+    }
   }
   // Opcode 0 or >= 7 (FreeBSD unknown_opcode): ERROR 4 (A3), unless too short to be anything (A2).
   // Rate limits and the source-port < 1024 rule are the server's.

@@ -59,6 +59,9 @@ struct Error {
 
 struct Oack {
   OptionList options;
+  // What followed the last complete name/value pair: empty, padding, junk (H69) or a pair cut
+  // short. Not written by WriteOack; the transfer layer judges it (AcceptOack).
+  std::string_view tail;
 };
 
 using Packet = std::variant<Request, Data, Ack, Error, Oack>;

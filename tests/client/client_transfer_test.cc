@@ -121,9 +121,10 @@ TEST_F(ClientGetTest, H69MalformedRequestedOptionIsRefused) {
   EXPECT_EQ(client_->result().outcome, Outcome::kProtocol);
 }
 
-TEST_F(ClientGetTest, H69UnterminatedOackKeepsTheCompletePairs) {
+TEST_F(ClientGetTest, H69OackCutInsideARequestedOptionIsRefusedWithError8) {
   const auto rrq = StartGet(Config());
-  // "tsize 5" is complete; "blksize" has a value without its NUL (IBM Tivoli style junk).
+  // "tsize 5" is complete; the requested "blksize" lost its value's end. The server may well use
+  // the 1468 it meant to send; our default 512 would disagree, so the OACK is refused.
   static constexpr char kRaw[] =
       "\0\6tsize\0"
       "5\0blksize\0"
@@ -132,7 +133,22 @@ TEST_F(ClientGetTest, H69UnterminatedOackKeepsTheCompletePairs) {
   SendTo(tid_, std::as_bytes(std::span(raw)), rrq.from);
   const auto reply = Await(*client_, tid_);
   ASSERT_TRUE(reply);
-  ASSERT_TRUE(IsAck(*reply, 0));  // the complete pair is used, the cut one dropped
+  EXPECT_EQ(ErrorCodeOf(*reply), ErrorCode::kOptionRefused);
+  ASSERT_TRUE(RunToEnd(*client_));
+  EXPECT_EQ(client_->result().outcome, Outcome::kProtocol);
+}
+
+TEST_F(ClientGetTest, H69OackWithTrailingJunkKeepsTheCompletePairs) {
+  const auto rrq = StartGet(Config());
+  // IBM Tivoli style: junk after the complete pairs that names nothing we asked for.
+  static constexpr char kRaw[] =
+      "\0\6tsize\0"
+      "5\0\xff\xfe";
+  const std::string raw(kRaw, sizeof(kRaw) - 1);
+  SendTo(tid_, std::as_bytes(std::span(raw)), rrq.from);
+  const auto reply = Await(*client_, tid_);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(IsAck(*reply, 0));
   SendTo(tid_, Data(1, 5), rrq.from);
   ASSERT_TRUE(RunToEnd(*client_));
   EXPECT_EQ(client_->result().outcome, Outcome::kOk);

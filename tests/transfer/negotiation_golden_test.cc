@@ -102,5 +102,40 @@ TEST(AcceptOackGolden, H69OackWithTrailingJunkUsesCompletePairs) {
   EXPECT_EQ(r->tsize, 1000u);
 }
 
+// An OACK cut inside a pair that names a requested option lost that option's value; the default
+// (blksize 512) may not be what the server uses, so the client refuses with ERROR 8 rather than
+// send blocks the server would take for the last one. Junk and padding are still ignored.
+TEST(AcceptOackGolden, H69OackCutInsideARequestedOptionIsRefused) {
+  wire::OptionList requested;
+  requested.Add("blksize", "1468");
+  requested.Add("tsize", "0");
+  struct Case {
+    std::string datagram;
+    bool accepted;
+  };
+  const std::vector<Case> cases = {
+      {"\0\6blksize\00014"s, false},                   // value cut
+      {"\0\6tsize\0001000\0BLKSIZE\0"s, false},         // name complete, value missing
+      {"\0\6tsize\0001000\0blks"s, false},               // cut inside the name
+      {"\0\6blksize\0001024\0tsize\0"s, false},         // tsize's value missing
+      {"\0\6blksize\0001024\0\xff\xfe"s, true},          // junk (IBM Tivoli)
+      {"\0\6blksize\0001024\0\0\0"s, true},              // zero padding
+      {"\0\6blksize\0001024\0windowsize\0001"s, true},   // an option we did not ask for, cut
+      {"\0\6blksize\0001024\0x"s, true},                 // a one-letter stub of nothing asked
+  };
+  for (const auto& [datagram, accepted] : cases) {
+    SCOPED_TRACE(datagram);
+    auto packet = wire::Parse(AsBytes(datagram));
+    ASSERT_TRUE(packet.has_value());
+    const auto* oack = std::get_if<wire::Oack>(&*packet);
+    ASSERT_NE(oack, nullptr);
+    auto r = AcceptOack(requested, *oack, UINT64_MAX);
+    EXPECT_EQ(r.has_value(), accepted);
+    if (!accepted && !r.has_value()) {
+      EXPECT_EQ(r.error(), ErrorCode::kOptionRefused);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stampede::transfer

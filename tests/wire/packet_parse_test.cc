@@ -256,17 +256,24 @@ TEST(PacketParse, Oack) {
 }
 
 TEST(PacketParse, H69OackTrailingJunkKeepsCompletePairs) {
-  const std::vector<std::pair<std::string, std::size_t>> cases = {
-      {"\x00\x06" "blksize\0" "1024\0junk"s, 1},          // IBM Tivoli trailing garbage
-      {"\x00\x06" "blksize\0" "1024\0tsize\0" "12"s, 1},  // last value not terminated
-      {"\x00\x06" "blksize\0" "1024"s, 0},                // only pair not terminated
-      {"\x00\x06" "blksize\0" "1024\0\0\0\0"s, 1},        // zero padding
+  struct Case {
+    std::string datagram;
+    std::size_t pairs;
+    std::string tail;  // what followed the last complete pair
   };
-  for (const auto& [datagram, pairs] : cases) {
+  const std::vector<Case> cases = {
+      {"\x00\x06" "blksize\0" "1024\0junk"s, 1, "junk"},                // IBM Tivoli garbage
+      {"\x00\x06" "blksize\0" "1024\0tsize\0" "12"s, 1, "tsize\0" "12"s},  // value cut
+      {"\x00\x06" "blksize\0" "1024"s, 0, "blksize\0" "1024"s},          // only pair cut
+      {"\x00\x06" "blksize\0" "1024\0\0\0\0"s, 1, "\0\0\0"s},            // zero padding
+      {"\x00\x06" "blksize\0" "1024\0"s, 1, ""},                          // complete
+  };
+  for (const auto& [datagram, pairs, tail] : cases) {
     SCOPED_TRACE(testing::ToString(AsBytes(datagram)));
     const auto result = Parse(AsBytes(datagram));
     ASSERT_TRUE(result.has_value());
     const auto& options = std::get<Oack>(*result).options;
+    EXPECT_EQ(std::get<Oack>(*result).tail, tail);
     ASSERT_EQ(options.size(), pairs);
     if (pairs == 1) {
       EXPECT_EQ(options.Find("BLKSIZE")->value, "1024");
