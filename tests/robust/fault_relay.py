@@ -34,10 +34,11 @@ changed name is just another valid name), any byte of an OACK; and `truncate` cu
 inside its 4-byte header (a malformed packet, not an early final block) and a request or an OACK
 anywhere. One such change stays invisible to the receiving end on its own: an OACK whose blksize
 was lowered makes an upload's full blocks look like an early final block to the server, which only
-an announced tsize catches (`stampede put` sends it; a server then refuses the short file). Scope
-`payload` flips any byte and cuts anywhere, DATA payload included: it can deliver
-wrong bytes that TFTP cannot detect (an early cut is noticed only when tsize was negotiated), so it
-is for "no crash, no hang" tests only, never for integrity claims.
+an announced tsize catches (`stampede put` sends it; a server then refuses the short file), and
+nothing catches it when an earlier corruption removed tsize from the request. Scope `payload`
+flips any byte and cuts anywhere, DATA payload included: it can deliver wrong bytes that TFTP
+cannot detect (an early cut is noticed only when tsize is in force), so it is for "no crash, no
+hang" tests only, never for integrity claims.
 
 The relay runs only on loopback addresses and stops by itself after `duration` seconds or
 `max_datagrams` datagrams. Standard library only.
@@ -227,9 +228,10 @@ class FaultRelay:
     SESSION_IDLE_S = 120.0
 
     def __init__(self, listen, server, seed=0, to_server=None, to_client=None, duration=60.0,
-                 max_datagrams=1_000_000):
+                 max_datagrams=1_000_000, plan=None):
         self.listen_addr, self.server = loopback_address(listen), loopback_address(server)
         self.seed = seed
+        self.plan = plan or FaultPlan  # a test may pass a FaultPlan subclass scripting one fault
         self.faults = {TO_SERVER: to_server or Faults(), TO_CLIENT: to_client or Faults()}
         self.duration, self.max_datagrams = duration, max_datagrams
         self._counters = {d: dict.fromkeys(COUNTERS, 0) for d in (TO_SERVER, TO_CLIENT)}
@@ -324,7 +326,7 @@ class FaultRelay:
     def _new_session(self, client):
         index = self._counters["sessions"]  # numbered in order of arrival, for the seeds
         upstream = self._bind((self.listen_addr[0], 0))
-        flows = [Flow(FaultPlan(self.faults[d], self.seed, index, d), self._counters[d])
+        flows = [Flow(self.plan(self.faults[d], self.seed, index, d), self._counters[d])
                  for d in (TO_SERVER, TO_CLIENT)]
         session = Session(client, upstream, *flows)
         self.sessions[client] = session
