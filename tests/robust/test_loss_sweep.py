@@ -3,7 +3,8 @@
 (veth pair, addresses that exist only inside them), with nftables dropping a share of incoming UDP
 in both namespaces (`numgen random mod 1000 < N drop`, so both directions lose packets) and
 optionally duplicating outgoing UDP (`dup to`). No netem on this kernel: delay, reordering and
-corruption are covered by the transfer_pair fuzz target and the simulator instead.
+corruption are covered by test_fault_relay.py (a seeded relay on loopback), the transfer_pair fuzz
+target and the simulator instead.
 
 Rule: up to 10 % loss every transfer completes with the right SHA-256; at 30 % a transfer either
 completes intact or fails with a clear error message within its retry budget, never hangs.
