@@ -467,12 +467,10 @@ class CutOack(ThroughRelay):
         # tsize (sent by `stampede put` in octet mode) lets the server refuse the short file.
         self.put_through_cut_oack("octet")
 
-    # Product bug, kept out of the pass criteria: the client reads the cut pair as "no blksize"
-    # and sends 512-byte blocks while the server keeps 1468, so the server takes DATA 1 as the
-    # final block and commits a 512-byte fragment under the target name (outcome=complete in its
-    # log) while the client fails ("stopped answering"). Netascii sends no tsize to catch it.
-    # Remove the decorator once the client refuses such an OACK (ERROR 8).
-    @unittest.expectedFailure
+    # Netascii sends no tsize. Before the client refused an OACK cut inside a requested option, it
+    # read the cut pair as "no blksize" and sent 512-byte blocks while the server kept 1468, so
+    # the server took DATA 1 for the final block and committed a fragment under the target name.
+    # Now the client answers ERROR 8 and the server commits nothing.
     def test_netascii_put(self):
         self.put_through_cut_oack("netascii")
 
