@@ -166,7 +166,11 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
   timeouts_in_a_row_ = 0;
   last_progress_at_ = now;
   if (ack_timed_ && expected_.value == last_ack_sent_.value + 1) {
-    RecordSample(now - ack_sent_at_);  // Karn: only ACKs sent once are timed
+    // Karn: only ACKs sent once are timed. But the DATA may be the Sender's timeout resend (our
+    // ACK was lost, the resent block opens the next window just as the answer would), so the
+    // sample may be the Sender's RTO: as in the Sender (sender.cc), at most twice our RTO, or the
+    // two ends' timers inflate each other through such samples.
+    RecordSample(std::min(now - ack_sent_at_, 2 * rtt_.base_rto()));
   } else if (role_ == Role::kServer && expected_.value == 1 && opening_timed_) {
     // A server's OACK (sent once) and DATA 1 are a round trip too. Without this sample an upload's
     // Receiver kept rto_initial (200 ms) until a whole window and its ACK got through unharmed,

@@ -418,6 +418,25 @@ TEST_F(ReceiverTest, LostWindowAckIsResentAfterTwiceTheRto) {
   EXPECT_EQ(r.NextDeadline() - now_, 2 * rto);  // then plain backoff
 }
 
+// When our window ACK is lost, the Sender's timeout resend of the next block looks like the
+// answer to it: the sample (the Sender's RTO) is limited to twice ours, so the two ends' timers
+// cannot inflate each other through such samples.
+TEST_F(ReceiverTest, LateFirstBlockOfTheNextWindowIsALimitedSample) {
+  Receiver r = MakeServer(4);
+  Drain(r);  // ACK 0
+  for (std::uint16_t b = 1; b <= 4; ++b) {
+    now_ += 100us;
+    Feed(r, Data(b, 512));
+  }
+  ASSERT_EQ(Drain(r).size(), 1u);  // ACK 4
+  const Duration base = r.stats().rto_current;
+  ASSERT_EQ(base, RetransmitPolicy{}.rto_min);
+  now_ += 30 * base;
+  Feed(r, Data(5, 512));
+  EXPECT_EQ(r.stats().rtt_samples, 2u);  // ACK 0 → DATA 1, ACK 4 → DATA 5
+  EXPECT_LT(r.stats().rto_current, 3 * base);
+}
+
 TEST_F(ReceiverTest, RepeatedRequestIsNotTimed) {  // Karn
   Receiver r = MakeClient(CleanDally{});
   Drain(r);
