@@ -188,7 +188,12 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
     rtt_.ClearBackoff();
     stats_.rto_current = rtt_.rto();
   }
-  if (blocks_since_ack_ > 0) arrival_gap_ = now - last_in_order_at_;  // else the last window's
+  // The gap between two blocks of one window; across a window's ACK it would include the round
+  // trip, so then the last window's is kept. Except after our timer's ACK inside a window: the
+  // Sender was pacing, not waiting for it, so the gap is its pace, and longer than our timer. Kept
+  // short, the timer would fire before each paced block and ACK every block.
+  if (blocks_since_ack_ > 0 || acked_on_timer_) arrival_gap_ = now - last_in_order_at_;
+  acked_on_timer_ = false;
   last_in_order_at_ = now;
   wire_bytes_ += data.payload.size();
   const bool over_tsize = options_.tsize && wire_bytes_ > *options_.tsize;
@@ -306,6 +311,7 @@ void Receiver::QueueAck(BlockIndex block, Instant now) {
   ack_due_ = block;
   blocks_since_ack_ = 0;
   ack_timed_ = false;
+  acked_on_timer_ = false;
 }
 
 void Receiver::Fail(TransferError::Origin origin, wire::ErrorCode code, std::string_view message) {
@@ -352,6 +358,7 @@ void Receiver::OnTimer(Instant now) {
     control_due_ = true;  // the request or our OACK went missing
   } else {
     QueueAck(BlockIndex{expected_.value - 1}, now);  // RFC 1350 §2: resend the last ACK
+    acked_on_timer_ = true;
   }
   ArmTimer(now);
 }

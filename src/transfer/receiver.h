@@ -145,6 +145,7 @@ class Receiver {
   Instant ack_sent_at_ = kInstantZero;
   Instant last_in_order_at_ = kInstantZero;
   Duration arrival_gap_{0};  // between the last two in-order blocks of one window
+  bool acked_on_timer_ = false;  // the last ACK was our timer's re-ACK
 
   Instant deadline_ = kInstantNever;
   Instant last_progress_at_ = kInstantNever;  // set at the first transmission

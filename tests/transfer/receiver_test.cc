@@ -437,6 +437,29 @@ TEST_F(ReceiverTest, LateFirstBlockOfTheNextWindowIsALimitedSample) {
   EXPECT_LT(r.stats().rto_current, 3 * base);
 }
 
+// After our timer ACKed part of a window, the next block's gap is the Sender's pace (it was not
+// waiting for that ACK): the in-window timer then waits twice that, instead of firing before every
+// paced block and ACKing each one.
+TEST_F(ReceiverTest, GapAfterATimerAckInsideAWindowSetsTheInWindowTimer) {
+  Receiver r = MakeServer(4);
+  Drain(r);  // ACK 0
+  now_ += 100us;
+  Feed(r, Data(1, 512));
+  now_ += 100us;
+  Feed(r, Data(2, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  now_ = r.NextDeadline();  // the Sender paces slower than our timer
+  r.OnTimer(now_);
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 2);
+  const Instant data_2_at = now_ - RetransmitPolicy{}.rto_min;
+  now_ = data_2_at + 8ms;
+  Feed(r, Data(3, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(r.NextDeadline() - now_, 16ms);  // twice the 8 ms pace, not the 5 ms RTO
+}
+
 TEST_F(ReceiverTest, RepeatedRequestIsNotTimed) {  // Karn
   Receiver r = MakeClient(CleanDally{});
   Drain(r);
