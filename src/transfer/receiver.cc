@@ -391,8 +391,8 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
   last_ack_sent_ = block;
   ack_sent_at_ = now;
   if (phase_ != Phase::kDallying) ArmTimer(now);  // the dally end is fixed (bounded, RFC 1350 §6)
-  if (phase_ == Phase::kData && ack_timed_ && options_.windowsize > 1) {
-    // A window's ACK, sent once. If it is lost, the Sender's retransmission timer (one RTO after
+  if (phase_ == Phase::kData && ack_timed_ && options_.windowsize > 1 && block.value > 0) {
+    // A window's ACK, sent once (ACK 0 keeps the plain timer: it answers the opening). If it is lost, the Sender's retransmission timer (one RTO after
     // the window's last block) should fire before our re-ACK: its resent block draws our re-ACK
     // anyway, at the same cost. A re-ACK that wins the race reaches the Sender as the answer to a
     // block it sent once, so it reads our timer as its round trip (Karn's rule cannot tell),

@@ -135,10 +135,11 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
   const bool queue_standing = SampleWindowEnd(k, now);
   if (rtt_.backed_off() && k > sent_at_timeout_) {
     // Block k was first sent after our last timeout, so it was sent once and this ACK answers it
-    // (Karn's rule: the ACK of data never retransmitted ends the backoff, RFC 6298 §5.7 with a
-    // sample). Under loss the timed window end is rarely sampled (any restart cancels it), and a
-    // backoff kept until then only grew: seconds of silence for each lost first block of a window
-    // (its gap ACK repeats acked_ and, as a duplicate, may not trigger a resend: E37).
+    // (Karn's algorithm keeps the backoff until data sent once is acknowledged; RFC 6298 waits
+    // for that ACK's sample). Under loss the timed window end is rarely sampled (any restart
+    // cancels it), and a backoff kept until then only grew: seconds of silence for each lost
+    // first block of a window (its gap ACK repeats acked_ and, as a duplicate, may not trigger a
+    // resend: E37).
     rtt_.ClearBackoff();
     stats_.rto_current = rtt_.rto();
   }
