@@ -60,6 +60,7 @@ Receiver::Receiver(const ReceiverConfig& config, BlockSink& sink)
       control_due_ = true;
     } else {
       ack_due_ = BlockIndex{0};  // RFC 1350: a WRQ is acknowledged with ACK 0
+      ack_timed_ = true;         // and ACK 0 → DATA 1 is a round trip (a resend clears this)
     }
   }
   stats_.rto_current = rtt_.rto();
@@ -107,12 +108,11 @@ void Receiver::HandleData(const wire::Data& data, Instant now) {
     }
     SettleOptions();  // DATA 1 without OACK: RFC 1350 defaults (H67: blksize 512)
     phase_ = Phase::kData;
-    if (request_timed_) {
+    if (opening_timed_) {
       // Without options no ACK is timed before DATA 1, and a one-block file would otherwise end on
       // the initial RTO: the request, sent once (Karn), and its answer are a round trip too.
-      rtt_.OnSample(now - request_sent_at_);
-      ++stats_.rtt_samples;
-      stats_.rto_current = rtt_.rto();
+      RecordSample(now - opening_sent_at_);
+      opening_timed_ = false;
     }
   }
   const BlockIndex k = wire::FromWire(data.block, expected_, options_.rollover);
@@ -166,13 +166,34 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
   timeouts_in_a_row_ = 0;
   last_progress_at_ = now;
   if (ack_timed_ && expected_.value == last_ack_sent_.value + 1) {
-    rtt_.OnSample(now - ack_sent_at_);  // Karn: only ACKs sent once are timed
-    ++stats_.rtt_samples;
-    stats_.rto_current = rtt_.rto();
-    if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
+    // Karn: only ACKs sent once are timed. But the DATA may be the Sender's timeout resend (our
+    // ACK was lost, the resent block opens the next window just as the answer would), so the
+    // sample may be the Sender's RTO: as in the Sender (sender.cc), at most twice our RTO, or the
+    // two ends' timers inflate each other through such samples.
+    RecordSample(std::min(now - ack_sent_at_, 2 * rtt_.base_rto()));
+  } else if (role_ == Role::kServer && expected_.value == 1 && opening_timed_) {
+    // A server's OACK (sent once) and DATA 1 are a round trip too. Without this sample an upload's
+    // Receiver kept rto_initial (200 ms) until a whole window and its ACK got through unharmed,
+    // which under loss is rare: every lost window tail then cost 200 ms and more (doubling).
+    RecordSample(now - opening_sent_at_);
   }
   ack_timed_ = false;
-  if (blocks_since_ack_ > 0) arrival_gap_ = now - last_in_order_at_;  // else the last window's
+  opening_timed_ = false;
+  // Progress ends any backoff of the re-ACK timer: new in-order DATA proves the path and the
+  // Sender alive. Backoff is for silence (it bounds our ACKs to a dead peer); kept after progress
+  // it only grows, since under loss the clean window-end exchanges that would reset it through a
+  // sample are rare, and a re-ACK timer of seconds stalls every window whose tail or ACK is lost
+  // (and the Sender may read that late re-ACK as a round trip of seconds).
+  if (rtt_.backed_off()) {
+    rtt_.ClearBackoff();
+    stats_.rto_current = rtt_.rto();
+  }
+  // The gap between two blocks of one window; across a window's ACK it would include the round
+  // trip, so then the last window's is kept. Except after our timer's ACK inside a window: the
+  // Sender was pacing, not waiting for it, so the gap is its pace, and longer than our timer. Kept
+  // short, the timer would fire before each paced block and ACK every block.
+  if (blocks_since_ack_ > 0 || acked_on_timer_) arrival_gap_ = now - last_in_order_at_;
+  acked_on_timer_ = false;
   last_in_order_at_ = now;
   wire_bytes_ += data.payload.size();
   const bool over_tsize = options_.tsize && wire_bytes_ > *options_.tsize;
@@ -290,6 +311,7 @@ void Receiver::QueueAck(BlockIndex block, Instant now) {
   ack_due_ = block;
   blocks_since_ack_ = 0;
   ack_timed_ = false;
+  acked_on_timer_ = false;
 }
 
 void Receiver::Fail(TransferError::Origin origin, wire::ErrorCode code, std::string_view message) {
@@ -336,6 +358,7 @@ void Receiver::OnTimer(Instant now) {
     control_due_ = true;  // the request or our OACK went missing
   } else {
     QueueAck(BlockIndex{expected_.value - 1}, now);  // RFC 1350 §2: resend the last ACK
+    acked_on_timer_ = true;
   }
   ArmTimer(now);
 }
@@ -345,9 +368,9 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
   if (control_due_) {
     control_due_ = false;
     const std::size_t n = internal::CopyOut(buf, control_packet_);
-    if (phase_ == Phase::kRequestSent) {
-      request_timed_ = stats_.control_sent == 0;  // Karn: a repeated request is never timed
-      request_sent_at_ = now;
+    if (phase_ == Phase::kRequestSent || (role_ == Role::kServer && expected_.value == 1)) {
+      opening_timed_ = stats_.control_sent == 0;  // Karn: a repeated request/OACK is never timed
+      opening_sent_at_ = now;
     }
     ++stats_.control_sent;
     if (last_progress_at_ == kInstantNever) last_progress_at_ = now;
@@ -368,10 +391,26 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
   last_ack_sent_ = block;
   ack_sent_at_ = now;
   if (phase_ != Phase::kDallying) ArmTimer(now);  // the dally end is fixed (bounded, RFC 1350 §6)
+  if (phase_ == Phase::kData && ack_timed_ && options_.windowsize > 1 && block.value > 0) {
+    // A window's ACK, sent once (ACK 0 keeps the plain timer: it answers the opening). If it is lost, the Sender's retransmission timer (one RTO after
+    // the window's last block) should fire before our re-ACK: its resent block draws our re-ACK
+    // anyway, at the same cost. A re-ACK that wins the race reaches the Sender as the answer to a
+    // block it sent once, so it reads our timer as its round trip (Karn's rule cannot tell),
+    // inflating its SRTT, its pacing interval and its gap-ACK damping window (sender.cc).
+    // Lock-step keeps RFC 1350's plain re-ACK timer.
+    deadline_ = now + std::min(2 * rtt_.rto(), policy_.rto_max);
+  }
   return n;
 }
 
 void Receiver::ArmTimer(Instant now) { deadline_ = now + rtt_.rto(); }
+
+void Receiver::RecordSample(Duration rtt) {
+  rtt_.OnSample(rtt);
+  ++stats_.rtt_samples;
+  stats_.rto_current = rtt_.rto();
+  if (const auto srtt = rtt_.srtt()) stats_.srtt = *srtt;
+}
 
 bool Receiver::SawLittleLoss() const {
   // Signs of loss: our timeouts (a lost DATA in lock-step shows only as one), duplicate and

@@ -113,6 +113,7 @@ class Receiver {
   void SettleOptions();
   void Fail(TransferError::Origin origin, wire::ErrorCode code, std::string_view message);
   void ArmTimer(Instant now);
+  void RecordSample(Duration rtt);
   bool SawLittleLoss() const;
   Duration Dally() const;
 
@@ -138,11 +139,13 @@ class Receiver {
   std::uint64_t wire_bytes_ = 0;        // payload received in order
   std::uint64_t local_bytes_ = 0;       // bytes handed to the sink
   bool ack_timed_ = false;              // Karn: the last ACK ended a window and was sent once
-  bool request_timed_ = false;          // client: the request went out once; its answer is a sample
-  Instant request_sent_at_ = kInstantZero;
+  // The opening (a client's request, a server's OACK) went out once: its answer is a sample.
+  bool opening_timed_ = false;
+  Instant opening_sent_at_ = kInstantZero;
   Instant ack_sent_at_ = kInstantZero;
   Instant last_in_order_at_ = kInstantZero;
   Duration arrival_gap_{0};  // between the last two in-order blocks of one window
+  bool acked_on_timer_ = false;  // the last ACK was our timer's re-ACK
 
   Instant deadline_ = kInstantNever;
   Instant last_progress_at_ = kInstantNever;  // set at the first transmission

@@ -6,13 +6,18 @@
 namespace stampede::transfer {
 
 RttEstimator::RttEstimator(const RetransmitPolicy& policy)
-    : rto_min_(policy.rto_min), rto_max_(std::max(policy.rto_max, policy.rto_min)), rto_(0) {
+    : rto_min_(policy.rto_min),
+      rto_max_(std::max(policy.rto_max, policy.rto_min)),
+      rto_(0),
+      base_rto_(0) {
   rto_ = Clamp(policy.rto_initial);
+  base_rto_ = rto_;
 }
 
 void RttEstimator::SetFixed(Duration interval) {
   fixed_ = true;
   rto_ = interval;
+  base_rto_ = interval;
 }
 
 void RttEstimator::OnSample(Duration rtt) {
@@ -31,7 +36,10 @@ void RttEstimator::OnSample(Duration rtt) {
   }
   // RTO = SRTT + max(G, 4 RTTVAR); the clock granularity G is ~0 here, the floor covers it.
   rto_ = Clamp(srtt_ + 4 * rttvar_);
+  base_rto_ = rto_;
 }
+
+void RttEstimator::ClearBackoff() { rto_ = base_rto_; }
 
 void RttEstimator::OnTimeout() {
   if (fixed_) return;  // RFC 2349: the negotiated interval is the interval

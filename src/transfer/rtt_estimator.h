@@ -67,6 +67,15 @@ class RttEstimator {
   // The retransmission timer expired: doubles the timeout up to the ceiling (RFC 6298 §5.5).
   void OnTimeout();
 
+  // Drops any backoff: rto() returns to SRTT + 4·RTTVAR (rto_initial before any sample). For a
+  // Receiver's re-ACK timer on progress (receiver.cc): new in-order DATA proves the path and the
+  // Sender alive, and its re-ACK timer must then track the path again, not the silence before.
+  void ClearBackoff();
+  bool backed_off() const { return rto_ != base_rto_; }
+  // rto() without backoff: SRTT + 4·RTTVAR within the floor and ceiling (rto_initial before any
+  // sample, the interval when fixed).
+  Duration base_rto() const { return base_rto_; }
+
   // The timeout to arm now: backed-off RTO, clamped to [rto_min, rto_max].
   Duration rto() const { return rto_; }
   std::optional<Duration> srtt() const;
@@ -82,6 +91,7 @@ class RttEstimator {
   Duration srtt_{0};
   Duration rttvar_{0};
   Duration rto_;
+  Duration base_rto_;  // rto_ without backoff
   std::uint64_t samples_ = 0;
   bool fixed_ = false;
 };

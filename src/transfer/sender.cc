@@ -133,6 +133,16 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
   timeouts_in_a_row_ = 0;
   last_progress_at_ = now;
   const bool queue_standing = SampleWindowEnd(k, now);
+  if (rtt_.backed_off() && k > sent_at_timeout_) {
+    // Block k was first sent after our last timeout, so it was sent once and this ACK answers it
+    // (Karn's algorithm keeps the backoff until data sent once is acknowledged; RFC 6298 waits
+    // for that ACK's sample). Under loss the timed window end is rarely sampled (any restart
+    // cancels it), and a backoff kept until then only grew: seconds of silence for each lost
+    // first block of a window (its gap ACK repeats acked_ and, as a duplicate, may not trigger a
+    // resend: E37).
+    rtt_.ClearBackoff();
+    stats_.rto_current = rtt_.rto();
+  }
   const bool window_completed =
       k.value == acked_.value + options_.windowsize || (final_block_ && k == *final_block_);
   acked_ = k;
@@ -288,6 +298,7 @@ void Sender::OnTimer(Instant now) {
       opening_sent_at_.reset();
       break;
     case Phase::kData:
+      sent_at_timeout_ = highest_sent_;
       window_.OnTimeout();  // every timeout, even within a flight: it also re-probes the receiver
       recovery_end_ = highest_sent_;
       round_clean_ = false;
@@ -410,7 +421,13 @@ void Sender::ArmTimer(Instant now) { deadline_ = now + rtt_.rto(); }
 
 bool Sender::SampleWindowEnd(BlockIndex k, Instant now) {
   if (!timed_block_ || k < *timed_block_) return false;
-  const Duration sample = now - timed_sent_at_;  // Karn: timed blocks were sent exactly once
+  // Karn: timed blocks were sent exactly once. But the ACK may not be: when the receiver's ACK of
+  // the window was lost, its timer resends it, and that re-ACK (after the receiver's RTO, backed
+  // off to seconds under loss) looks like a round trip. Only a backed-off timer lets an ACK arrive
+  // later than the RTO in force, so a sample is limited to twice that RTO: a real increase still
+  // raises the estimate quickly, a late re-ACK cannot inflate SRTT (and the pacing that follows
+  // it) by orders of magnitude.
+  const Duration sample = std::min(now - timed_sent_at_, 2 * rtt_.base_rto());
   RecordSample(sample);
   timed_block_.reset();
   // The pacing round trip follows SRTT up at once but falls at most by half per window, so one

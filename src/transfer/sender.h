@@ -154,6 +154,9 @@ class Sender {
   std::optional<Duration> data_min_rtt_;  // smallest window-end sample: the unloaded path
   Duration pace_rtt_{0};
   std::uint32_t timeouts_in_a_row_ = 0;
+  // highest_sent_ at the last DATA timeout: an ACK above it answers blocks sent once since then,
+  // which ends the RTO backoff (Karn's rule).
+  wire::BlockIndex sent_at_timeout_{0};
   Instant last_progress_at_{};  // the last ACK that verified the peer or advanced the window
   bool peer_verified_ = false;
   // Karn's rule: one block timed at a time; cancelled when anything is retransmitted.

@@ -336,6 +336,130 @@ TEST_F(ReceiverTest, RequestAnsweredByDataOneIsAnRttSample) {
   EXPECT_EQ(dally, CleanDally{}.min);
 }
 
+// An upload's Receiver used to keep rto_initial (200 ms) until a whole window and its ACK got
+// through unharmed: under loss every lost window tail then cost 200 ms or more. Its opening (OACK or
+// ACK 0, sent once) and DATA 1 are a round trip, as a get's ACK 0 and DATA 1 are.
+TEST_F(ReceiverTest, ServerOpeningAnsweredByDataOneIsAnRttSample) {
+  for (const bool oack : {true, false}) {
+    const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
+    ReceiverConfig c;
+    c.role = Role::kServer;
+    c.options.blksize = 512;
+    c.options.windowsize = 4;
+    if (oack) c.oack = options;
+    Receiver r(c, sink_);
+    ASSERT_EQ(Drain(r).size(), 1u);  // the OACK or ACK 0
+    now_ += 100us;
+    Feed(r, Data(1, 512));
+    EXPECT_EQ(r.stats().rtt_samples, 1u) << oack;
+    EXPECT_EQ(r.stats().rto_current, RetransmitPolicy{}.rto_min) << oack;
+  }
+}
+
+TEST_F(ReceiverTest, RepeatedServerOpeningIsNotTimed) {  // Karn
+  for (const bool oack : {true, false}) {
+    const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
+    ReceiverConfig c;
+    c.role = Role::kServer;
+    c.options.windowsize = 4;
+    if (oack) c.oack = options;
+    Receiver r(c, sink_);
+    Drain(r);
+    now_ = r.NextDeadline();
+    r.OnTimer(now_);
+    ASSERT_EQ(Drain(r).size(), 1u);  // the OACK or ACK 0 again
+    now_ += 100us;
+    Feed(r, Data(1, 512));
+    EXPECT_EQ(r.stats().rtt_samples, 0u) << oack;
+  }
+}
+
+// Backoff is for silence. Kept after progress it only grew (the samples that reset it are rare under
+// loss), and a re-ACK timer of seconds stalled every window whose tail was lost.
+TEST_F(ReceiverTest, InOrderDataEndsTheReAckBackoff) {
+  Receiver r = MakeServer();
+  Drain(r);  // ACK 0
+  now_ += 100us;
+  Feed(r, Data(1, 512));  // a sample: RTO at the floor
+  ASSERT_EQ(Drain(r).size(), 1u);
+  const Duration base = r.stats().rto_current;
+  for (int i = 0; i < 3; ++i) {
+    now_ = r.NextDeadline();
+    r.OnTimer(now_);
+    ASSERT_EQ(Drain(r).size(), 1u);  // ACK 1 again
+  }
+  EXPECT_EQ(r.stats().rto_current, 8 * base);
+  now_ += 100us;
+  Feed(r, Data(2, 512));
+  EXPECT_EQ(r.stats().rto_current, base);
+  Drain(r);
+  EXPECT_EQ(r.NextDeadline() - now_, base);
+}
+
+// A window's ACK is re-sent after twice the RTO: if it was lost, the Sender's retransmission timer
+// should win, so the Sender never takes our timer for its round trip (sender.cc, Karn).
+TEST_F(ReceiverTest, LostWindowAckIsResentAfterTwiceTheRto) {
+  Receiver r = MakeServer(4);
+  Drain(r);  // ACK 0
+  for (std::uint16_t b = 1; b <= 4; ++b) {
+    now_ += 100us;
+    Feed(r, Data(b, 512));
+  }
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 4);
+  const Duration rto = r.stats().rto_current;
+  EXPECT_EQ(r.NextDeadline() - now_, 2 * rto);
+  now_ = r.NextDeadline();
+  r.OnTimer(now_);
+  out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 4);
+  EXPECT_EQ(r.NextDeadline() - now_, 2 * rto);  // then plain backoff
+}
+
+// When our window ACK is lost, the Sender's timeout resend of the next block looks like the
+// answer to it: the sample (the Sender's RTO) is limited to twice ours, so the two ends' timers
+// cannot inflate each other through such samples.
+TEST_F(ReceiverTest, LateFirstBlockOfTheNextWindowIsALimitedSample) {
+  Receiver r = MakeServer(4);
+  Drain(r);  // ACK 0
+  for (std::uint16_t b = 1; b <= 4; ++b) {
+    now_ += 100us;
+    Feed(r, Data(b, 512));
+  }
+  ASSERT_EQ(Drain(r).size(), 1u);  // ACK 4
+  const Duration base = r.stats().rto_current;
+  ASSERT_EQ(base, RetransmitPolicy{}.rto_min);
+  now_ += 30 * base;
+  Feed(r, Data(5, 512));
+  EXPECT_EQ(r.stats().rtt_samples, 2u);  // ACK 0 → DATA 1, ACK 4 → DATA 5
+  EXPECT_LT(r.stats().rto_current, 3 * base);
+}
+
+// After our timer ACKed part of a window, the next block's gap is the Sender's pace (it was not
+// waiting for that ACK): the in-window timer then waits twice that, instead of firing before every
+// paced block and ACKing each one.
+TEST_F(ReceiverTest, GapAfterATimerAckInsideAWindowSetsTheInWindowTimer) {
+  Receiver r = MakeServer(4);
+  Drain(r);  // ACK 0
+  now_ += 100us;
+  Feed(r, Data(1, 512));
+  now_ += 100us;
+  Feed(r, Data(2, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  now_ = r.NextDeadline();  // the Sender paces slower than our timer
+  r.OnTimer(now_);
+  auto out = Drain(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, 2);
+  const Instant data_2_at = now_ - RetransmitPolicy{}.rto_min;
+  now_ = data_2_at + 8ms;
+  Feed(r, Data(3, 512));
+  EXPECT_TRUE(Drain(r).empty());
+  EXPECT_EQ(r.NextDeadline() - now_, 16ms);  // twice the 8 ms pace, not the 5 ms RTO
+}
+
 TEST_F(ReceiverTest, RepeatedRequestIsNotTimed) {  // Karn
   Receiver r = MakeClient(CleanDally{});
   Drain(r);

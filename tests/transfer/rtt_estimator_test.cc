@@ -63,6 +63,23 @@ TEST(RttEstimator, SampleAfterBackoffRecomputes) {
   EXPECT_EQ(rtt.rto(), 6ms);
 }
 
+TEST(RttEstimator, ClearBackoffReturnsToTheEstimate) {
+  RttEstimator rtt(Policy());
+  EXPECT_FALSE(rtt.backed_off());
+  rtt.OnTimeout();
+  EXPECT_TRUE(rtt.backed_off());
+  rtt.ClearBackoff();
+  EXPECT_EQ(rtt.rto(), 200ms);  // rto_initial: no sample yet
+  rtt.OnSample(2ms);
+  rtt.OnTimeout();
+  rtt.OnTimeout();
+  EXPECT_EQ(rtt.rto(), 24ms);
+  EXPECT_EQ(rtt.base_rto(), 6ms);
+  rtt.ClearBackoff();
+  EXPECT_EQ(rtt.rto(), 6ms);
+  EXPECT_FALSE(rtt.backed_off());
+}
+
 TEST(RttEstimator, FixedTimeoutIgnoresSamplesAndBackoff) {
   RttEstimator rtt(Policy());
   rtt.SetFixed(3s);

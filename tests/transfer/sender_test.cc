@@ -298,6 +298,49 @@ TEST_F(SenderTest, WindowRestartsAfterPartialAck) {  // E47, RFC 7440 §4
   EXPECT_EQ(s.stats().data_retransmitted, 3u);
 }
 
+// Karn: an ACK of a block first sent after the timeout answers data sent once, so the backoff
+// ends. Under loss the timed window end rarely survives a restart, and a backoff kept until its
+// sample only grew (seconds for each lost first block of a window, whose gap ACK is a duplicate).
+TEST_F(SenderTest, AckOfBlockSentAfterTheTimeoutEndsTheBackoff) {
+  Sender s = Make(512 * 40, 4);
+  Drain(s);  // 1..4
+  now_ += 1ms;
+  Feed(s, Ack(4));  // a sample: RTO at the floor
+  const Duration base = s.stats().rto_current;
+  Drain(s);  // 5..8
+  Expire(s);
+  Drain(s);  // 5..8 again
+  Expire(s);
+  ASSERT_EQ(s.stats().timeouts, 2u);
+  Drain(s);  // and again
+  Feed(s, Ack(8));  // answers blocks that were resent: ambiguous, the backoff stays
+  EXPECT_EQ(s.stats().rto_current, 4 * base);
+  Drain(s);  // 9..12, sent once
+  Feed(s, Ack(10));  // a gap report: no sample (12 is timed), but 10 was sent once
+  EXPECT_EQ(s.stats().rto_current, base);
+}
+
+// A window's ACK arriving later than twice the RTO in force can only do so while the timer is
+// backed off, and is then likely the receiver's re-ACK of a lost ACK: the sample is limited.
+TEST_F(SenderTest, LateWindowAckIsALimitedSample) {
+  Sender s = Make(512 * 40, 4);
+  Drain(s);  // 1..4
+  now_ += 1ms;
+  Feed(s, Ack(4));
+  const Duration base = s.stats().rto_current;  // 5 ms, the floor
+  Drain(s);  // 5..8
+  Expire(s);
+  Drain(s);
+  Expire(s);
+  Drain(s);
+  Feed(s, Ack(8));  // the backoff stays (4 x base)
+  Drain(s);  // 9..12; 12 is timed
+  now_ += 3 * base;
+  Feed(s, Ack(12));
+  EXPECT_EQ(s.stats().rtt_latest, 2 * base);
+  EXPECT_LT(s.stats().srtt, base);
+}
+
 TEST_F(SenderTest, StaleGapAckAfterRestartDoesNotRestartAgain) {  // EDK2 storm damping
   Sender s = Make(512 * 40, 8);
   Drain(s);             // 1..8
