@@ -179,15 +179,10 @@ void Receiver::AcceptInOrder(const wire::Data& data, Instant now) {
   }
   ack_timed_ = false;
   opening_timed_ = false;
-  // Progress ends any backoff of the re-ACK timer: new in-order DATA proves the path and the
-  // Sender alive. Backoff is for silence (it bounds our ACKs to a dead peer); kept after progress
-  // it only grows, since under loss the clean window-end exchanges that would reset it through a
-  // sample are rare, and a re-ACK timer of seconds stalls every window whose tail or ACK is lost
-  // (and the Sender may read that late re-ACK as a round trip of seconds).
-  if (rtt_.backed_off()) {
-    rtt_.ClearBackoff();
-    stats_.rto_current = rtt_.rto();
-  }
+  // The re-ACK timer's backoff is kept after progress (RFC 6298 §5.5-5.7: a new sample resets
+  // it). Clearing it on every in-order block made the timer fire between the blocks a storm's
+  // scheduler holds back: the simulator's 1,000-client lock-step storm sent 2.4 million re-ACKs
+  // instead of 0.45 million, and a windowed storm without loss took 25 % longer (bench/loss).
   // The gap between two blocks of one window; across a window's ACK it would include the round
   // trip, so then the last window's is kept. Except after our timer's ACK inside a window: the
   // Sender was pacing, not waiting for it, so the gap is its pace, and longer than our timer. Kept

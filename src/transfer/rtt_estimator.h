@@ -68,8 +68,7 @@ class RttEstimator {
   void OnTimeout();
 
   // Drops any backoff: rto() returns to SRTT + 4·RTTVAR (rto_initial before any sample). For a
-  // Receiver's re-ACK timer on progress (receiver.cc): new in-order DATA proves the path and the
-  // Sender alive, and its re-ACK timer must then track the path again, not the silence before.
+  // Sender whose block sent once after its last timeout was acknowledged (sender.cc, Karn).
   void ClearBackoff();
   bool backed_off() const { return rto_ != base_rto_; }
   // rto() without backoff: SRTT + 4·RTTVAR within the floor and ceiling (rto_initial before any
