@@ -23,7 +23,7 @@ TransmitDriver::~TransmitDriver() {
 void TransmitDriver::Add(Session& session) {
   const FlowId flow = scheduler_.Register();
   if (flow >= flows_.size()) flows_.resize(flow + 1);
-  flows_[flow] = Flow{.session = &session};
+  flows_[flow] = Flow{.session = &session, .feedback = {}};
   session.set_flow(flow);
 }
 
@@ -34,25 +34,10 @@ void TransmitDriver::Remove(Session& session) {
   session.set_flow(Session::kNoFlow);
 }
 
-// As Simulation::ReportToScheduler: acknowledged bytes, the latest RTT sample when the Sender took
-// a new one, and each window restart (timeouts included) as one loss event.
 void TransmitDriver::Report(Session& session, Instant now) {
   const FlowId id = session.flow();
   if (id == Session::kNoFlow) return;
-  Flow& flow = flows_[id];
-  const transfer::Stats& st = session.stats();
-  std::optional<Duration> sample;
-  if (st.rtt_samples != flow.reported_samples) {
-    flow.reported_samples = st.rtt_samples;
-    sample = st.rtt_latest;
-  }
-  const std::uint64_t acked =
-      st.bytes_transferred > flow.reported_bytes ? st.bytes_transferred - flow.reported_bytes : 0;
-  flow.reported_bytes = std::max(flow.reported_bytes, st.bytes_transferred);
-  if (acked != 0 || sample) scheduler_.OnAck(id, acked, sample, now);
-  for (; flow.reported_restarts < st.window_restarts; ++flow.reported_restarts) {
-    scheduler_.OnLoss(id, now);
-  }
+  flows_[id].feedback.Report(scheduler_, id, session.stats(), now);
   scheduler_.MarkReady(id);
 }
 

@@ -14,6 +14,7 @@
 
 #include "base/time.h"
 #include "io/timer_queue.h"
+#include "server/sender_feedback.h"
 #include "server/session.h"
 #include "server/transmit_scheduler.h"
 
@@ -50,12 +51,9 @@ class TransmitDriver final : public io::TimerHandler {
   void OnTimer(io::TimerId id, Instant now) override;
 
  private:
-  // What was last reported of a flow's Sender counters.
   struct Flow {
     Session* session = nullptr;
-    std::uint64_t reported_bytes = 0;
-    std::uint64_t reported_samples = 0;
-    std::uint64_t reported_restarts = 0;
+    SenderFeedback feedback;  // what was last reported of its Sender's counters
   };
 
   io::TimerQueue& timers_;

@@ -19,6 +19,7 @@
 #include "sim/link.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
+#include "server/sender_feedback.h"
 #include "server/transmit_scheduler.h"
 #include "transfer/negotiation.h"
 #include "transfer/receiver.h"
@@ -55,9 +56,7 @@ class Simulation {
     bool ready = false;                     // marked ready in the scheduler, not yet found idle
     // Transmit scheduler: this session's flow, and the Sender's counters already reported to it.
     server::FlowId flow = 0;
-    std::uint64_t reported_bytes = 0;
-    std::uint64_t reported_samples = 0;
-    std::uint64_t reported_restarts = 0;
+    server::SenderFeedback feedback;
   };
   // A request that found the active set full: answered (session started) when one ends.
   struct Waiting {

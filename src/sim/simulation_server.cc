@@ -61,23 +61,9 @@ void Simulation::AfterSessionStep(std::uint32_t client) {
   }
 }
 
-// What the Sender learnt since the last report: acknowledged bytes, its latest RTT sample, and
-// each window restart (timeouts included) as one loss event.
 void Simulation::ReportToScheduler(std::uint32_t client) {
   Session& s = sessions_[client];
-  const transfer::Stats& st = s.sender->stats();
-  std::optional<Duration> sample;
-  if (st.rtt_samples != s.reported_samples) {
-    s.reported_samples = st.rtt_samples;
-    sample = st.rtt_latest;
-  }
-  const std::uint64_t acked =
-      st.bytes_transferred > s.reported_bytes ? st.bytes_transferred - s.reported_bytes : 0;
-  s.reported_bytes = std::max(s.reported_bytes, st.bytes_transferred);
-  if (acked != 0 || sample) scheduler_->OnAck(s.flow, acked, sample, now_);
-  for (; s.reported_restarts < st.window_restarts; ++s.reported_restarts) {
-    scheduler_->OnLoss(s.flow, now_);
-  }
+  s.feedback.Report(*scheduler_, s.flow, s.sender->stats(), now_);
 }
 
 // Sends what the scheduler allows now, one datagram per pick, then wakes up at its next release.
