@@ -315,7 +315,12 @@ void ClientTransfer::ReceiveOneByOne(Instant now) {
       continue;  // ICMP leftovers and friends: counted by nobody, retransmission recovers
     }
     const std::size_t size = std::min(*received, buffer_.size());
+    const std::uint64_t sent_before = datagrams_sent_;
     HandleDatagram(std::span(buffer_).first(size), from, now);
+    // Answered: in lock-step the peer's next datagram is rarely here yet, so a further read would
+    // usually find the socket empty and cost a system call on top of the poll that follows.
+    // Anything already queued, such as a duplicate, makes the next poll return at once.
+    if (datagrams_sent_ != sent_before) return;
   }
 }
 
@@ -339,6 +344,7 @@ void ClientTransfer::Flush(Instant now) {
 
 void ClientTransfer::Send(std::span<const std::byte> bytes, const io::Address& to) {
   if (observer_ != nullptr) observer_->OnDatagram(true, to, bytes);
+  ++datagrams_sent_;
   // A failed send is a lost datagram: the retransmission timer recovers (docs/io.md).
   static_cast<void>(socket_.SendTo(bytes, to));
 }

@@ -173,6 +173,7 @@ class ClientTransfer {
   std::optional<io::RxBatch> rx_batch_;
   Instant started_at_ = kInstantZero;
   std::optional<Instant> completed_at_;
+  std::uint64_t datagrams_sent_ = 0;  // lets the lock-step read stop once it has answered
   std::uint64_t strays_ignored_ = 0;
   std::uint64_t stray_replies_sent_ = 0;
   std::uint32_t stray_replies_this_second_ = 0;
