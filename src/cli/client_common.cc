@@ -7,8 +7,8 @@
 #include <fmt/core.h>
 #include <signal.h>
 
+#include "base/units.h"
 #include "wire/escape.h"
-#include "sim/units.h"
 #include "wire/options.h"
 #include "wire/packet.h"
 
@@ -106,7 +106,7 @@ tl::expected<client::ClientConfig, std::string> BaseConfig(const ClientArgs& a) 
   c.retransmit.receiver_idle_min = FromSeconds(a.idle_s);
   c.retransmit.sender_idle_min = FromSeconds(a.idle_s);
   if (!a.max_size.empty()) {
-    auto bytes = sim::ParseBytes(a.max_size);
+    auto bytes = base::ParseBytes(a.max_size);
     if (!bytes) return tl::unexpected("--max-size: " + bytes.error());
     c.size_max_bytes = *bytes;
   }

@@ -5,10 +5,9 @@
 #include <string_view>
 #include <utility>
 
-#include "server/bit_rate.h"
+#include "base/units.h"
 #include "server/config_check.h"
 #include "server/config_file.h"
-#include "sim/units.h"
 
 namespace stampede::cli {
 namespace {
@@ -130,7 +129,7 @@ tl::expected<Duration, std::string> ParseTimeout(const std::string& text) {
         "--timeout: give a unit, e.g. 200ms or 1s (tftpd-hpa's -T takes "
         "microseconds; its -t idle seconds do not apply standalone)");
   }
-  auto duration = sim::ParseDuration(text);
+  auto duration = base::ParseDuration(text);
   if (!duration) return Fail("--timeout: " + duration.error());
   if (*duration < std::chrono::milliseconds(1) || *duration > std::chrono::seconds(60)) {
     return Fail("--timeout: must lie in [1ms, 60s]");
@@ -181,7 +180,7 @@ void ApplyPathAndUploadFlags(const ServeArgs& a, server::ServerConfig* c) {
   if (a.upload || a.create) c->uploads_enabled = true;
   if (a.create) c->upload.create = true;
   if (a.no_overwrite) c->upload.overwrite = false;
-  if (a.upload_size_max) c->upload.size_max_bytes = *sim::ParseBytes(*a.upload_size_max);
+  if (a.upload_size_max) c->upload.size_max_bytes = *base::ParseBytes(*a.upload_size_max);
   if (a.umask) c->upload.umask = *ParseUmask(*a.umask);
 }
 
@@ -209,12 +208,12 @@ tl::expected<void, std::string> ValidateServeArgs(const ServeArgs& a) {
     }
   }
   if (a.upload_size_max) {
-    if (auto bytes = sim::ParseBytes(*a.upload_size_max); !bytes) {
+    if (auto bytes = base::ParseBytes(*a.upload_size_max); !bytes) {
       return Fail("--max-upload-size: " + bytes.error());
     }
   }
   if (a.rate) {
-    if (auto rate = server::ParseBitRate(*a.rate); !rate) return tl::unexpected(rate.error());
+    if (auto rate = base::ParseBitRate(*a.rate); !rate) return tl::unexpected(rate.error());
   }
   if (a.umask) {
     if (auto mask = ParseUmask(*a.umask); !mask) return tl::unexpected(mask.error());
@@ -251,7 +250,7 @@ tl::expected<server::ServerConfig, std::string> BuildServerConfig(const ServeArg
   if (a.sessions_max) c.sessions_max = *a.sessions_max;
   ApplyLimitFlags(a.limits, &c);
   if (a.admission_queue_max) c.admission_queue_max = *a.admission_queue_max;
-  if (a.rate) c.rate_bps = *server::ParseBitRate(*a.rate);
+  if (a.rate) c.rate_bps = *base::ParseBitRate(*a.rate);
   if (a.scheduler) c.scheduler = *a.scheduler == "on";
   if (a.user) c.user = *a.user;
   if (a.seccomp) c.seccomp = true;

@@ -52,7 +52,7 @@ struct ServeArgs {
 
   std::optional<std::uint32_t> sessions_max;
   std::optional<std::uint32_t> admission_queue_max;
-  std::optional<std::string> rate;       // --rate BITS (server/bit_rate.h)
+  std::optional<std::string> rate;       // --rate BITS (base/units.h)
   std::optional<std::string> scheduler;  // --scheduler on|off
   std::optional<std::string> user;
   bool seccomp = false;

@@ -10,8 +10,8 @@
 
 #include <fmt/core.h>
 
+#include "base/units.h"
 #include "sim/simulation.h"
-#include "sim/units.h"
 
 namespace stampede::cli {
 namespace {
@@ -54,29 +54,29 @@ T Require(const tl::expected<T, std::string>& value, const char* option) {
 sim::SimConfig ToConfig(const SimArgs& a) {
   sim::SimConfig c;
   c.clients = a.clients;
-  c.size_bytes = Require(sim::ParseBytes(a.size), "--size");
+  c.size_bytes = Require(base::ParseBytes(a.size), "--size");
   c.blksize = static_cast<std::uint16_t>(a.blksize);
   c.windowsize = static_cast<std::uint16_t>(a.windowsize);
-  c.rate_bps = Require(sim::ParseBitRate(a.rate), "--rate");
-  c.queue_bytes = Require(sim::ParseBytes(a.queue), "--queue");
-  c.delay = Require(sim::ParseDuration(a.delay), "--delay");
-  c.loss = Require(sim::ParseFraction(a.loss), "--loss");
-  c.duplicate = Require(sim::ParseFraction(a.duplicate), "--dup");
-  c.reorder = Require(sim::ParseFraction(a.reorder), "--reorder");
-  c.reorder_delay = Require(sim::ParseDuration(a.reorder_delay), "--reorder-delay");
-  c.jitter = Require(sim::ParseDuration(a.jitter), "--jitter");
-  c.uplink_rate_bps = Require(sim::ParseBitRate(a.uplink_rate), "--uplink-rate");
-  c.uplink_queue_bytes = Require(sim::ParseBytes(a.uplink_queue), "--uplink-queue");
+  c.rate_bps = Require(base::ParseBitRate(a.rate), "--rate");
+  c.queue_bytes = Require(base::ParseBytes(a.queue), "--queue");
+  c.delay = Require(base::ParseDuration(a.delay), "--delay");
+  c.loss = Require(base::ParseFraction(a.loss), "--loss");
+  c.duplicate = Require(base::ParseFraction(a.duplicate), "--dup");
+  c.reorder = Require(base::ParseFraction(a.reorder), "--reorder");
+  c.reorder_delay = Require(base::ParseDuration(a.reorder_delay), "--reorder-delay");
+  c.jitter = Require(base::ParseDuration(a.jitter), "--jitter");
+  c.uplink_rate_bps = Require(base::ParseBitRate(a.uplink_rate), "--uplink-rate");
+  c.uplink_queue_bytes = Require(base::ParseBytes(a.uplink_queue), "--uplink-queue");
   if (!a.uplink_delay.empty()) {
-    c.uplink_delay = Require(sim::ParseDuration(a.uplink_delay), "--uplink-delay");
+    c.uplink_delay = Require(base::ParseDuration(a.uplink_delay), "--uplink-delay");
   }
-  c.start_window = Require(sim::ParseDuration(a.start_window), "--start-window");
-  c.time_limit = Require(sim::ParseDuration(a.time_limit), "--time-limit");
+  c.start_window = Require(base::ParseDuration(a.start_window), "--start-window");
+  c.time_limit = Require(base::ParseDuration(a.time_limit), "--time-limit");
   c.max_events = a.max_events;
   c.seed = a.seed;
   c.adaptive_window = !a.fixed_window;
   c.scheduler = a.scheduler == "on";
-  c.server_rate_bps = Require(sim::ParseBitRate(a.server_rate), "--server-rate");
+  c.server_rate_bps = Require(base::ParseBitRate(a.server_rate), "--server-rate");
   c.max_active = a.max_active;
   c.trace_client = a.trace_client;
   c.corrupt_every_nth_data = a.corrupt_every;
@@ -121,7 +121,7 @@ void PrintHuman(const sim::SimConfig& c, const sim::SimReport& r, double cpu_s) 
   fmt::print("stampede sim: {} clients x {} bytes, blksize {}, windowsize {}, {} bit/s, queue {} "
              "bytes, delay {}, loss {}, seed {}\n",
              c.clients, c.size_bytes, c.blksize, c.windowsize, c.rate_bps, c.queue_bytes,
-             sim::FormatDuration(c.delay), c.loss, c.seed);
+             base::FormatDuration(c.delay), c.loss, c.seed);
   fmt::print("  clients     completed {}, failed {}, unfinished {}\n", r.completed, r.failed,
              r.unfinished);
   fmt::print("  makespan    {:.4f} s (ideal {:.4f} s = payload / bottleneck rate; x{:.3f})\n",
@@ -191,7 +191,7 @@ void RegisterSimCommand(CLI::App& app) {
       ->check(CLI::Range(8u, 65464u));
   sub->add_option("--windowsize", args->windowsize, "Requested windowsize (RFC 7440)")
       ->check(CLI::Range(1u, 65535u));
-  sub->add_option("--rate", args->rate, "Bottleneck rate: bits/s, or 1Gbit, 100Mbit");
+  sub->add_option("--rate", args->rate, "Bottleneck rate: bits/s, or 1Gbit, 900M, 100Mbps");
   sub->add_option("--queue", args->queue, "Bottleneck drop-tail queue: bytes, or 1MiB");
   sub->add_option("--delay", args->delay, "One-way delay: seconds, or 5ms, 250us");
   sub->add_option("--loss", args->loss, "Loss probability, both ways: 0.01 or 1%");

@@ -11,10 +11,10 @@
 #include <signal.h>
 #include <time.h>
 
+#include "base/units.h"
 #include "cli/client_common.h"
 #include "cli/url_target.h"
 #include "io/event_loop.h"
-#include "sim/units.h"
 #include "swarm/fd_limit.h"
 #include "swarm/reference_file.h"
 #include "swarm/swarm.h"
@@ -83,7 +83,7 @@ class Interrupter final : public io::SignalHandler {
 
 tl::expected<Duration, std::string> ParseDurationFlag(const std::string& text, const char* flag,
                                                       bool allow_zero) {
-  auto d = sim::ParseDuration(text);
+  auto d = base::ParseDuration(text);
   if (!d) return tl::unexpected(fmt::format("{}: {}", flag, d.error()));
   if (d->count() < 0 || (!allow_zero && d->count() == 0)) {
     return tl::unexpected(fmt::format("{}: must be {}", flag, allow_zero ? ">= 0" : "> 0"));

@@ -17,7 +17,7 @@
 
 #include <toml++/toml.h>
 
-#include "server/bit_rate.h"
+#include "base/units.h"
 
 namespace stampede::server {
 namespace {
@@ -289,7 +289,7 @@ const std::vector<KeySpec>& Keys() {
       Bool("network", "single_port", STAMPEDE_FIELD(single_port)),
       Integer("network", "socket_buffer_bytes", STAMPEDE_FIELD(socket_buffer_bytes), 0, 1 << 30),
       Bool("network", "scheduler", STAMPEDE_FIELD(scheduler)),
-      Parsed("network", "rate", STAMPEDE_FIELD(rate_bps), ParseBitRate, FormatBitRate),
+      Parsed("network", "rate", STAMPEDE_FIELD(rate_bps), base::ParseBitRate, base::FormatBitRate),
 
       Bool("options", "blksize", STAMPEDE_FIELD(options.blksize_enabled)),
       Integer("options", "blksize_max", STAMPEDE_FIELD(options.blksize_max), 8, 65464),

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/units.h"
+#include "base/units.h"
 
 namespace stampede::sim {
 namespace {
@@ -44,14 +44,14 @@ std::string ReplayCommand(const SimConfig& config) {
       "stampede sim --clients {} --size {} --blksize {} --windowsize {} --rate {} --queue {} "
       "--delay {} --loss {}",
       config.clients, config.size_bytes, config.blksize, config.windowsize, config.rate_bps,
-      config.queue_bytes, FormatDuration(config.delay), config.loss);
+      config.queue_bytes, base::FormatDuration(config.delay), config.loss);
   if (config.duplicate != defaults.duplicate) command += fmt::format(" --dup {}", config.duplicate);
   if (config.reorder != defaults.reorder) command += fmt::format(" --reorder {}", config.reorder);
   if (config.reorder_delay != defaults.reorder_delay) {
-    command += fmt::format(" --reorder-delay {}", FormatDuration(config.reorder_delay));
+    command += fmt::format(" --reorder-delay {}", base::FormatDuration(config.reorder_delay));
   }
   if (config.jitter != defaults.jitter) {
-    command += fmt::format(" --jitter {}", FormatDuration(config.jitter));
+    command += fmt::format(" --jitter {}", base::FormatDuration(config.jitter));
   }
   if (config.uplink_rate_bps != defaults.uplink_rate_bps) {
     command += fmt::format(" --uplink-rate {}", config.uplink_rate_bps);
@@ -60,13 +60,13 @@ std::string ReplayCommand(const SimConfig& config) {
     command += fmt::format(" --uplink-queue {}", config.uplink_queue_bytes);
   }
   if (config.uplink_delay.count() >= 0) {
-    command += fmt::format(" --uplink-delay {}", FormatDuration(config.uplink_delay));
+    command += fmt::format(" --uplink-delay {}", base::FormatDuration(config.uplink_delay));
   }
   if (config.start_window != defaults.start_window) {
-    command += fmt::format(" --start-window {}", FormatDuration(config.start_window));
+    command += fmt::format(" --start-window {}", base::FormatDuration(config.start_window));
   }
   if (config.time_limit != defaults.time_limit) {
-    command += fmt::format(" --time-limit {}", FormatDuration(config.time_limit));
+    command += fmt::format(" --time-limit {}", base::FormatDuration(config.time_limit));
   }
   if (config.max_events != defaults.max_events) {
     command += fmt::format(" --max-events {}", config.max_events);
