@@ -155,6 +155,7 @@ void Receiver::HandleData(const wire::Data& data, Instant now) {
       gap_acked_ = true;
       ++stats_.gap_acks_sent;
       QueueAck(BlockIndex{expected_.value - 1}, now);
+      gap_ack_due_ = true;
     }
     return;
   }
@@ -304,6 +305,7 @@ void Receiver::HandleError(const wire::Error& error) {
 void Receiver::QueueAck(BlockIndex block, Instant now) {
   static_cast<void>(now);
   ack_due_ = block;
+  gap_ack_due_ = false;
   blocks_since_ack_ = 0;
   ack_timed_ = false;
   acked_on_timer_ = false;
@@ -386,6 +388,15 @@ std::optional<std::size_t> Receiver::PollTransmit(std::span<std::byte> buf, Inst
   last_ack_sent_ = block;
   ack_sent_at_ = now;
   if (phase_ != Phase::kDallying) ArmTimer(now);  // the dally end is fixed (bounded, RFC 1350 §6)
+  if (gap_ack_due_ && phase_ == Phase::kData) {
+    // A gap ACK is answered at once by the Sender's restart (RFC 7440 §4), so the silence rule
+    // of an in-window re-ACK applies, on the RTO without backoff: under heavy loss this
+    // Receiver's samples (a window ACK sent once, then the next block) are rare, its backoff
+    // stays at the 4 s ceiling, and a lost gap ACK left both ends waiting for it (30 % loss each
+    // way, loss_pattern_test.cc). One repeat per gap; if it fires, later ones back off as usual.
+    deadline_ = now + std::min(std::max(rtt_.base_rto(), 2 * arrival_gap_), policy_.rto_max);
+  }
+  gap_ack_due_ = false;
   if (phase_ == Phase::kData && ack_timed_ && options_.windowsize > 1 && block.value > 0) {
     // A window's ACK, sent once (ACK 0 keeps the plain timer: it answers the opening). If it is lost, the Sender's retransmission timer (one RTO after
     // the window's last block) should fire before our re-ACK: its resent block draws our re-ACK

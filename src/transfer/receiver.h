@@ -135,6 +135,7 @@ class Receiver {
   std::optional<wire::BlockIndex> ack_due_;
   std::uint32_t blocks_since_ack_ = 0;
   bool gap_acked_ = false;              // one gap ACK per gap (RFC 7440 §4)
+  bool gap_ack_due_ = false;            // the queued ACK is a gap ACK
   wire::BlockIndex last_duplicate_{0};  // one re-ACK per retransmitted round of duplicates
   std::uint64_t wire_bytes_ = 0;        // payload received in order
   std::uint64_t local_bytes_ = 0;       // bytes handed to the sink

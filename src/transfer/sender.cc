@@ -133,15 +133,22 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
   timeouts_in_a_row_ = 0;
   last_progress_at_ = now;
   const bool queue_standing = SampleWindowEnd(k, now);
-  if (rtt_.backed_off() && k > sent_at_timeout_) {
+  if (rtt_.backed_off() && (k > sent_at_timeout_ || (gap_restart_ && k >= *gap_restart_))) {
     // Block k was first sent after our last timeout, so it was sent once and this ACK answers it
     // (Karn's algorithm keeps the backoff until data sent once is acknowledged; RFC 6298 waits
     // for that ACK's sample). Under loss the timed window end is rarely sampled (any restart
     // cancels it), and a backoff kept until then only grew: seconds of silence for each lost
     // first block of a window (its gap ACK repeats acked_ and, as a duplicate, may not trigger a
     // resend: E37).
+    // Or k is at or past the restart of a gap ACK that came after our timeout (gap_restart_): that
+    // ACK said the receiver lacked the block and, keeping no out-of-order blocks, had discarded
+    // every later one, so an ACK past it answers blocks sent after the timeout. The same evidence
+    // as above, reached by go-back-N in a few blocks instead of a whole window: at 30 % loss each
+    // way the ACK of a block past the pre-timeout window almost never came before the next
+    // timeout, and the RTO stayed at the 4 s ceiling (loss_pattern_test.cc).
     rtt_.ClearBackoff();
     stats_.rto_current = rtt_.rto();
+    gap_restart_.reset();
   }
   const bool window_completed =
       k.value == acked_.value + options_.windowsize || (final_block_ && k == *final_block_);
@@ -164,6 +171,10 @@ void Sender::HandleAck(wire::WireBlock wire_block, Instant now) {
     // there unless that block was already sent again since the last restart: an ACK that predates
     // our restart must not start another (EDK2 storm, PROTOCOL §1 "dampen repeated restarts").
     if (Next(k) > resent_through_ || GapAckIsFresh(now)) {
+      // A gap ACK sent a round trip after our timeout speaks of the blocks resent since.
+      if (rtt_.backed_off() && !gap_restart_ && now - timeout_at_ > RoundTrip()) {
+        gap_restart_ = Next(k);
+      }
       SignalCongestion();
       RestartFrom(Next(k), now);
     }
@@ -253,9 +264,10 @@ bool Sender::GapAckIsFresh(Instant now) const {
   // The receiver saw the first block of our last restart about one round trip after it, so a gap
   // ACK arriving later answers the restarted stream (a resent block was lost again) and must
   // restart it, or the window waits for a timeout. Earlier ones predate the restart (damped).
-  const Duration round_trip = rtt_.srtt().value_or(pace_rtt_) + 4 * rtt_.rttvar();
-  return now - restart_at_ > round_trip;
+  return now - restart_at_ > RoundTrip();
 }
+
+Duration Sender::RoundTrip() const { return rtt_.srtt().value_or(pace_rtt_) + 4 * rtt_.rttvar(); }
 
 void Sender::RestartFrom(BlockIndex next, Instant now) {
   next_ = next;
@@ -299,6 +311,8 @@ void Sender::OnTimer(Instant now) {
       break;
     case Phase::kData:
       sent_at_timeout_ = highest_sent_;
+      timeout_at_ = now;
+      gap_restart_.reset();
       window_.OnTimeout();  // every timeout, even within a flight: it also re-probes the receiver
       recovery_end_ = highest_sent_;
       round_clean_ = false;

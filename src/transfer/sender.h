@@ -101,6 +101,7 @@ class Sender {
   void Finish(TransferStatus status);
   void RestartFrom(wire::BlockIndex next, Instant now);
   bool GapAckIsFresh(Instant now) const;
+  Duration RoundTrip() const;
   bool HasDataDue(Instant now) const;
   std::optional<std::size_t> WriteDataBlock(std::span<std::byte> buf, Instant now);
   std::optional<std::size_t> FillOctetBlock(std::span<std::byte> payload, wire::BlockIndex block);
@@ -157,6 +158,10 @@ class Sender {
   // highest_sent_ at the last DATA timeout: an ACK above it answers blocks sent once since then,
   // which ends the RTO backoff (Karn's rule).
   wire::BlockIndex sent_at_timeout_{0};
+  Instant timeout_at_ = kInstantZero;  // the last DATA timeout
+  // While backed off: the restart point of the first gap ACK after that timeout (and a round trip
+  // later). An ACK at or past it answers blocks sent after the timeout and ends the backoff too.
+  std::optional<wire::BlockIndex> gap_restart_;
   Instant last_progress_at_{};  // the last ACK that verified the peer or advanced the window
   bool peer_verified_ = false;
   // Karn's rule: one block timed at a time; cancelled when anything is retransmitted.
