@@ -267,7 +267,9 @@ bool Sender::GapAckIsFresh(Instant now) const {
   return now - restart_at_ > RoundTrip();
 }
 
-Duration Sender::RoundTrip() const { return rtt_.srtt().value_or(pace_rtt_) + 4 * rtt_.rttvar(); }
+Duration Sender::RoundTrip() const {
+  return rtt_.srtt().value_or(pace_rtt_) + 4 * rtt_.rttvar();
+}
 
 void Sender::RestartFrom(BlockIndex next, Instant now) {
   next_ = next;

@@ -154,9 +154,12 @@ TEST(LossPattern, WindowsAtThirtyPercentLossBothWaysNoSlowerThanLockStep) {
 
 // Diagnostic, not run by default (--gtest_also_run_disabled_tests): virtual time, outcome and both
 // ends' counters of 4 MiB and 256 KiB transfers at 30 % loss each way, windowsize 1 and 16,
-// seeds 1-5. STAMPEDE_LOSS_TRACE=dir writes each run's datagrams to dir/<what>.trace.
+// seeds 1-5. STAMPEDE_LOSS_TRACE=dir writes each run's datagrams to dir/<what>.trace;
+// STAMPEDE_LOSS_PER_MILLE=n probes another loss rate.
 TEST(LossPattern, DISABLED_ProbeThirtyPercent) {
   const char* trace_dir = std::getenv("STAMPEDE_LOSS_TRACE");
+  const char* per_mille_text = std::getenv("STAMPEDE_LOSS_PER_MILLE");
+  const int per_mille = per_mille_text ? std::atoi(per_mille_text) : 300;
   const auto print = [](const char* side, const Stats& s) {
     std::printf("    %s: data %llu retx %llu acks %llu (gap %llu) timeouts %llu restarts %llu "
                 "dup-acks %llu dup-data %llu ooo %llu samples %llu rto %.4f srtt %.6f win %u %s\n",
@@ -180,8 +183,10 @@ TEST(LossPattern, DISABLED_ProbeThirtyPercent) {
                                    std::to_string(size >> 10) + "k-w" + std::to_string(window) +
                                    "-s" + std::to_string(seed);
           std::FILE* trace = nullptr;
-          if (trace_dir) trace = std::fopen((std::string(trace_dir) + "/" + what + ".trace").c_str(), "w");
-          const Outcome o = Transfer(put, window, 300, seed, size, trace);
+          if (trace_dir) {
+            trace = std::fopen((std::string(trace_dir) + "/" + what + ".trace").c_str(), "w");
+          }
+          const Outcome o = Transfer(put, window, per_mille, seed, size, trace);
           if (trace) std::fclose(trace);
           std::printf("%-20s %9.3f s %s\n", what.c_str(), ToSeconds(o.elapsed),
                       o.intact ? "intact" : "FAILED");
