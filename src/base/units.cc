@@ -10,6 +10,8 @@
 #include <optional>
 #include <system_error>
 
+#include "base/ascii.h"
+
 namespace stampede::base {
 namespace {
 
@@ -78,21 +80,11 @@ std::string UnknownUnit(const Kind& kind, std::string_view text, std::string_vie
                      "; e.g. " + std::string(kind.examples) + ")");
 }
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
 // The server's "900M" and the simulator's "900Mbit"/"900Mbps" are one grammar: [kMGT][bit|bps].
 std::optional<std::uint64_t> RateFactor(std::string_view suffix) {
   std::uint64_t factor = 1;
   if (!suffix.empty()) {
-    switch (Lower(suffix.front())) {
+    switch (ToLowerAscii(suffix.front())) {
       case 'k': factor = 1'000; break;
       case 'm': factor = 1'000'000; break;
       case 'g': factor = 1'000'000'000; break;
@@ -101,7 +93,7 @@ std::optional<std::uint64_t> RateFactor(std::string_view suffix) {
     }
     if (factor != 1) suffix.remove_prefix(1);
   }
-  if (suffix.empty() || EqualsIgnoringCase(suffix, "bit") || EqualsIgnoringCase(suffix, "bps")) {
+  if (suffix.empty() || EqualsIgnoreCase(suffix, "bit") || EqualsIgnoreCase(suffix, "bps")) {
     return factor;
   }
   return std::nullopt;
@@ -197,10 +189,10 @@ tl::expected<double, std::string> ParseReal(const Kind& kind, std::string_view t
 }
 
 std::optional<double> SecondsFactor(std::string_view suffix) {
-  if (suffix.empty() || EqualsIgnoringCase(suffix, "s")) return 1;
-  if (EqualsIgnoringCase(suffix, "ms")) return 1e-3;
-  if (EqualsIgnoringCase(suffix, "us")) return 1e-6;
-  if (EqualsIgnoringCase(suffix, "ns")) return 1e-9;
+  if (suffix.empty() || EqualsIgnoreCase(suffix, "s")) return 1;
+  if (EqualsIgnoreCase(suffix, "ms")) return 1e-3;
+  if (EqualsIgnoreCase(suffix, "us")) return 1e-6;
+  if (EqualsIgnoreCase(suffix, "ns")) return 1e-9;
   return std::nullopt;
 }
 

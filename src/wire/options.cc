@@ -1,21 +1,8 @@
-// Option-list helpers: case-insensitive names, strict decimal values and the bounded OptionList.
+// Option-list helpers: strict decimal values and the bounded OptionList.
 // No allocation; values are interpreted by transfer/negotiation, not here.
 #include "wire/options.h"
 
 namespace stampede::wire {
-namespace {
-
-constexpr char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-}  // namespace
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
 
 std::optional<std::uint64_t> ParseDecimal(std::string_view text, std::uint64_t max) {
   // Bounded length first: 20 digits hold any uint64; longer strings are refused before any

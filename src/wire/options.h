@@ -10,6 +10,8 @@
 #include <span>
 #include <string_view>
 
+#include "base/ascii.h"
+
 namespace stampede::wire {
 
 struct Option {
@@ -17,8 +19,8 @@ struct Option {
   std::string_view value;
 };
 
-// True when `a` and `b` are equal ignoring ASCII case (option names and modes, RFC 1350/2347).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Option names and modes compare ignoring ASCII case (RFC 1350/2347).
+using base::EqualsIgnoreCase;
 
 // Parses a strictly decimal value ("0".."max") with no sign, space, prefix or exponent; nullopt for
 // anything else or a value above `max` (PROTOCOL C16-17: "-1", "+512", "0x200", " 512", "5e2").
