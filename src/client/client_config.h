@@ -64,6 +64,12 @@ struct ClientConfig {
   // stray reply is rate-limited; Loop DoS).
   bool answer_strays = true;
   std::uint32_t stray_replies_per_second = 10;
+
+  // A windowed get asks the kernel for coalesced receives (udp(7) UDP_GRO; io/udp_socket.h): a
+  // server's GSO run of DATA then arrives as one message instead of being cut into datagrams on
+  // the way in. Costs address space for 64 KiB receive slots (one per window block, at most 16),
+  // of which only what the kernel fills becomes resident.
+  bool receive_coalescing = true;
 };
 
 }  // namespace stampede::client

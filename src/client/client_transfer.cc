@@ -287,6 +287,11 @@ bool ClientTransfer::WantsBatch() {
   const auto& options = receiver_->options();
   if (options.windowsize <= 1) return false;
   const std::size_t slots = std::min<std::size_t>(options.windowsize, kBatchSlotsMax);
+  if (config_.receive_coalescing && socket_.EnableReceiveCoalescing()) {
+    // Each slot must hold a whole coalesced run (up to 64 KiB), or the kernel cuts it.
+    rx_batch_.emplace(slots, io::kCoalescedMessageBytes);
+    return true;
+  }
   // blksize + 5: a longer DATA arrives cut but still longer than blksize, so the engine counts and
   // drops it as oversize (H71). At least 1 KiB, so a server's ERROR with a long message is whole.
   rx_batch_.emplace(slots, std::max<std::size_t>(std::size_t{options.blksize} + 5, 1024));

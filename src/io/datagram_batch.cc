@@ -42,12 +42,25 @@ bool ReadDropCount(msghdr& message, std::uint32_t& drops) {
   return false;
 }
 
+// udp(7) UDP_GRO: the segment size of a coalesced message; 0 when the message is one datagram.
+std::size_t CoalescedSegmentBytes(msghdr& message) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof(size));
+      return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 RxBatch::RxBatch(std::size_t slots, std::size_t max_datagram_bytes)
     : slots_(slots),
       max_datagram_bytes_(max_datagram_bytes),
-      buffer_(slots * max_datagram_bytes),
+      buffer_(std::make_unique_for_overwrite<std::byte[]>(slots * max_datagram_bytes)),
       iovecs_(slots),
       messages_(slots),
       control_(slots),
@@ -55,7 +68,7 @@ RxBatch::RxBatch(std::size_t slots, std::size_t max_datagram_bytes)
       datagrams_(slots) {
   STAMPEDE_CHECK(slots > 0 && max_datagram_bytes > 0);
   for (std::size_t i = 0; i < slots_; ++i) {
-    iovecs_[i] = iovec{buffer_.data() + i * max_datagram_bytes_, max_datagram_bytes_};
+    iovecs_[i] = iovec{buffer_.get() + i * max_datagram_bytes_, max_datagram_bytes_};
     msghdr& h = messages_[i].msg_hdr;
     h.msg_name = peers_[i].mutable_sockaddr_ptr();
     h.msg_iov = &iovecs_[i];
@@ -97,23 +110,37 @@ RxReport RxBatch::Receive(const UdpSocket& socket, std::size_t budget) {
     if (e != EINTR && e != ECONNREFUSED) return report;
   }
   if (r < 0) return report;
-  count_ = static_cast<std::size_t>(r);
-  report.received = count_;
-  report.drained = count_ < n;
+  const auto messages = static_cast<std::size_t>(r);
+  report.messages = messages;
+  report.drained = messages < n;
   const std::uint16_t local_port = socket.local_address().port();
-  for (std::size_t i = 0; i < count_; ++i) {
+  for (std::size_t i = 0; i < messages; ++i) {
     msghdr& h = messages_[i].msg_hdr;
-    RxDatagram& d = datagrams_[i];
     ReadDropCount(h, report.kernel_drops_total);
-    d.truncated = (h.msg_flags & MSG_TRUNC) != 0;
-    if (d.truncated) ++report.truncated;
+    const bool truncated = (h.msg_flags & MSG_TRUNC) != 0;
     const std::size_t length = std::min<std::size_t>(messages_[i].msg_len, max_datagram_bytes_);
-    d.payload = std::span<const std::byte>(buffer_.data() + i * max_datagram_bytes_, length);
+    const std::byte* const start = buffer_.get() + i * max_datagram_bytes_;
     // ipv6(7): a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; callers see one form.
     if (peers_[i].IsV4Mapped()) peers_[i] = peers_[i].Unmapped();
-    d.peer = &peers_[i];
-    d.arrival = DecodePacketInfo(h, local_port);
+    const PacketInfo arrival = DecodePacketInfo(h, local_port);
+    // A coalesced message is its datagrams back to back, each `segment` bytes but the last. Only
+    // the piece the slot cut short (MSG_TRUNC) counts as truncated.
+    const std::size_t segment = CoalescedSegmentBytes(h);
+    const std::size_t step = segment > 0 ? segment : std::max<std::size_t>(length, 1);
+    std::size_t offset = 0;
+    do {  // once for an empty datagram
+      if (count_ == datagrams_.size()) datagrams_.emplace_back();
+      RxDatagram& d = datagrams_[count_++];
+      const std::size_t size = std::min(step, length - offset);
+      d.payload = std::span<const std::byte>(start + offset, size);
+      d.peer = &peers_[i];
+      d.arrival = arrival;
+      offset += size;
+      d.truncated = truncated && offset == length;
+      if (d.truncated) ++report.truncated;
+    } while (offset < length);
   }
+  report.received = count_;
   return report;
 }
 

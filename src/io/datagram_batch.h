@@ -6,11 +6,15 @@
 // a datagram that could not be sent is reported as lost so the transfer's retransmission recovers.
 // EPERM from a local firewall drops only that datagram; the rest of the batch still goes out. The
 // send bank coalesces runs of equal-size datagrams to one destination into one UDP GSO message
-// (udp(7) UDP_SEGMENT) and falls back to plain datagrams where the kernel or device refuses.
+// (udp(7) UDP_SEGMENT) and falls back to plain datagrams where the kernel or device refuses. On a
+// socket with receive coalescing on (UdpSocket::EnableReceiveCoalescing, udp(7) UDP_GRO) the
+// receive bank splits each coalesced message back into its datagrams, so callers see datagrams
+// either way.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -35,8 +39,13 @@ struct RxDatagram {
   bool truncated = false;  // longer than the slot: payload holds only its first max_datagram_bytes
 };
 
+// A slot that holds any coalesced message whole: the kernel builds one of at most 64 KiB (one IP
+// datagram before segmentation, or the GRO limit of a device).
+inline constexpr std::size_t kCoalescedMessageBytes = 65536;
+
 struct RxReport {
-  std::size_t received = 0;
+  std::size_t received = 0;  // datagrams, a coalesced message counted by its segments
+  std::size_t messages = 0;  // what recvmmsg returned: fewer than `received` when coalesced
   std::size_t truncated = 0;
   bool drained = false;  // the socket had fewer datagrams than asked for (nothing left right now)
   // socket(7) SO_RXQ_OVFL: the socket's cumulative count of datagrams dropped because its receive
@@ -53,8 +62,9 @@ class RxBatch {
   RxBatch(const RxBatch&) = delete;
   RxBatch& operator=(const RxBatch&) = delete;
 
-  // One recvmmsg of up to min(budget, slots) datagrams, without blocking. Replaces the previous
-  // contents.
+  // One recvmmsg of up to min(budget, slots) messages, without blocking. Replaces the previous
+  // contents. A coalesced message (UDP_GRO) becomes its datagrams, so more than `budget`
+  // datagrams may come back; for it to arrive whole, slots need kCoalescedMessageBytes.
   RxReport Receive(const UdpSocket& socket, std::size_t budget);
 
   std::size_t size() const { return count_; }
@@ -65,11 +75,15 @@ class RxBatch {
  private:
   std::size_t slots_;
   std::size_t max_datagram_bytes_;
-  std::vector<std::byte> buffer_;
+  // Not zeroed: pages of slots the kernel never fills (most of a 64 KiB coalescing slot) are never
+  // touched, so they cost address space, not memory.
+  std::unique_ptr<std::byte[]> buffer_;
   std::vector<iovec> iovecs_;
   std::vector<mmsghdr> messages_;
   std::vector<ControlSpace> control_;
   std::vector<Address> peers_;
+  // One entry per datagram: grows past `slots` only when coalesced messages arrive, and keeps its
+  // largest size, so steady state allocates nothing.
   std::vector<RxDatagram> datagrams_;
   std::size_t count_ = 0;
 };

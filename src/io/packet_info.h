@@ -26,8 +26,8 @@ struct PacketInfo {
 };
 
 // Room for everything DecodePacketInfo may meet (IP_PKTINFO and IPV6_PKTINFO both arrive on a
-// dual-stack socket for IPv4 traffic) plus one spare message such as SO_RXQ_OVFL.
-inline constexpr std::size_t kReceiveControlBytes = 128;
+// dual-stack socket for IPv4 traffic), SO_RXQ_OVFL and UDP_GRO (120 bytes on 64-bit), plus spare.
+inline constexpr std::size_t kReceiveControlBytes = 160;
 // Room for one pktinfo message and one UDP_SEGMENT message.
 inline constexpr std::size_t kSendControlBytes = 64;
 

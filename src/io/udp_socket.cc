@@ -58,7 +58,8 @@ UdpSocket::UdpSocket(UdpSocket&& other) noexcept
       local_(other.local_),
       buffers_(other.buffers_),
       fell_back_to_ipv4_(other.fell_back_to_ipv4_),
-      gso_supported_(other.gso_supported_) {}
+      gso_supported_(other.gso_supported_),
+      receive_coalescing_(other.receive_coalescing_) {}
 
 UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
   if (this != &other) {
@@ -69,6 +70,7 @@ UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
     buffers_ = other.buffers_;
     fell_back_to_ipv4_ = other.fell_back_to_ipv4_;
     gso_supported_ = other.gso_supported_;
+    receive_coalescing_ = other.receive_coalescing_;
   }
   return *this;
 }
@@ -146,6 +148,13 @@ tl::expected<void, Error> UdpSocket::Configure(const SocketOptions& options, boo
   // udp(7) UDP_SEGMENT: readable since Linux 4.18; ENOPROTOOPT before.
   gso_supported_ = GetInt(fd_, IPPROTO_UDP, UDP_SEGMENT) >= 0;
   return {};
+}
+
+bool UdpSocket::EnableReceiveCoalescing() {
+  if (!receive_coalescing_) {
+    receive_coalescing_ = SetInt(fd_, IPPROTO_UDP, UDP_GRO, 1, "UDP_GRO").has_value();
+  }
+  return receive_coalescing_;
 }
 
 tl::expected<void, Error> UdpSocket::ReadLocalAddress() {

@@ -96,6 +96,16 @@ class UdpSocket {
   // batch sender then falls back (io/datagram_batch.h).
   bool gso_supported() const { return gso_supported_; }
 
+  // udp(7) UDP_GRO: the kernel may hand this socket a run of equal-size datagrams from one sender
+  // as one message with a UDP_GRO control message giving the segment size; RxBatch splits it
+  // again. On loopback and veth a peer's UDP GSO send then arrives whole instead of being cut into
+  // datagrams in the receive path, which is most of the per-datagram cost of a windowed download.
+  // Only for sockets read through an RxBatch whose slots hold a whole coalesced message
+  // (kCoalescedMessageBytes); a plain ReceiveFrom would take the run for one oversized datagram.
+  // False when the kernel does not know the option (before Linux 5.0); nothing changes then.
+  bool EnableReceiveCoalescing();
+  bool receive_coalescing() const { return receive_coalescing_; }
+
   // `to` in the form this socket sends to: IPv4 becomes v4-mapped on an IPv6 socket.
   Address ForSending(const Address& to) const;
 
@@ -120,6 +130,7 @@ class UdpSocket {
   BufferReport buffers_;
   bool fell_back_to_ipv4_ = false;
   bool gso_supported_ = false;
+  bool receive_coalescing_ = false;
 };
 
 }  // namespace stampede::io

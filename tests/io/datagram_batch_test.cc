@@ -1,7 +1,7 @@
 // RxBatch/TxBatch on loopback: batches through two sockets with arrival info, replies from the
 // arrival address, many datagrams per sendmmsg, per-datagram failures that skip only that
-// datagram, truncation, stale ICMP errors on receive, and UDP GSO runs received as separate
-// datagrams of the right sizes.
+// datagram, truncation, stale ICMP errors on receive, UDP GSO runs received as separate
+// datagrams of the right sizes, and coalesced (UDP_GRO) receives split back into datagrams.
 #include "io/datagram_batch.h"
 
 #include <chrono>
@@ -280,6 +280,70 @@ TEST(DatagramBatchTest, GsoRunsBreakOnLongerDatagramsAndSegmentCap) {
   EXPECT_EQ(got.payloads[99].size(), 600u);
   EXPECT_EQ(got.payloads[100], Numbered(100, 300));
   EXPECT_EQ(got.payloads[101], Numbered(101, 700));
+}
+
+// With UDP_GRO on the receiving socket, a loopback GSO run is queued whole and arrives as one
+// message; RxBatch hands back its datagrams with their own sizes and contents, in order, and a
+// run to another socket or a longer datagram stays separate.
+TEST(DatagramBatchTest, CoalescedRunIsSplitBackIntoDatagrams) {
+  UdpSocket a = OpenOrDie("127.0.0.1:0");
+  UdpSocket b = OpenOrDie("127.0.0.1:0");
+  if (!a.gso_supported()) GTEST_SKIP() << "kernel without UDP_SEGMENT";
+  if (!b.EnableReceiveCoalescing()) GTEST_SKIP() << "kernel without UDP_GRO";
+  EXPECT_TRUE(b.receive_coalescing());
+  TxBatch tx(128, 1472);
+  // 20 x 1472 + 700 (one GSO message), then 1472 bytes alone after the short one ends the run.
+  for (std::uint32_t i = 0; i < 20; ++i) tx.Add(Numbered(i, 1472), b.local_address());
+  tx.Add(Numbered(20, 700), b.local_address());
+  tx.Add(Numbered(21, 1472), b.local_address());
+  const TxReport r = tx.Flush(a);
+  if (r.gso_fallbacks > 0 || tx.gso_refused()) GTEST_SKIP() << "the kernel refused GSO";
+  ASSERT_EQ(r.sent, 22u);
+  ASSERT_TRUE(WaitReadable(b.fd()));
+  RxBatch rx(4, kCoalescedMessageBytes);
+  std::vector<std::vector<std::byte>> got;
+  std::size_t messages = 0;
+  const Instant deadline = Now() + std::chrono::seconds(2);
+  while (got.size() < 22 && Now() < deadline) {
+    if (!WaitReadable(b.fd(), 100)) continue;
+    const RxReport report = rx.Receive(b, rx.capacity());
+    EXPECT_EQ(report.truncated, 0u);
+    EXPECT_EQ(report.received, rx.size());
+    messages += report.messages;
+    for (const RxDatagram& d : rx.datagrams()) {
+      EXPECT_EQ(*d.peer, a.local_address());
+      got.emplace_back(d.payload.begin(), d.payload.end());
+    }
+  }
+  ASSERT_EQ(got.size(), 22u);
+  for (std::uint32_t i = 0; i < 20; ++i) EXPECT_EQ(got[i], Numbered(i, 1472)) << i;
+  EXPECT_EQ(got[20], Numbered(20, 700));
+  EXPECT_EQ(got[21], Numbered(21, 1472));
+  EXPECT_EQ(messages, 2u);  // the run of 21 whole, then the lone datagram
+}
+
+// A coalesced message longer than the slot: the whole segments that fit are intact and only the
+// piece the slot cut is flagged truncated (the rest of the run is lost, as a cut datagram is).
+TEST(DatagramBatchTest, CoalescedRunCutBySmallSlotFlagsOnlyTheCutPiece) {
+  UdpSocket a = OpenOrDie("127.0.0.1:0");
+  UdpSocket b = OpenOrDie("127.0.0.1:0");
+  if (!a.gso_supported()) GTEST_SKIP() << "kernel without UDP_SEGMENT";
+  if (!b.EnableReceiveCoalescing()) GTEST_SKIP() << "kernel without UDP_GRO";
+  TxBatch tx(16, 1000);
+  for (std::uint32_t i = 0; i < 8; ++i) tx.Add(Numbered(i, 1000), b.local_address());
+  const TxReport r = tx.Flush(a);
+  if (r.gso_fallbacks > 0 || tx.gso_refused()) GTEST_SKIP() << "the kernel refused GSO";
+  ASSERT_TRUE(WaitReadable(b.fd()));
+  RxBatch rx(2, 2500);
+  const RxReport report = rx.Receive(b, 2);
+  ASSERT_EQ(report.messages, 1u);
+  ASSERT_EQ(rx.size(), 3u);
+  EXPECT_EQ(std::vector<std::byte>(rx[0].payload.begin(), rx[0].payload.end()), Numbered(0, 1000));
+  EXPECT_EQ(std::vector<std::byte>(rx[1].payload.begin(), rx[1].payload.end()), Numbered(1, 1000));
+  EXPECT_FALSE(rx[1].truncated);
+  EXPECT_EQ(rx[2].payload.size(), 500u);
+  EXPECT_TRUE(rx[2].truncated);
+  EXPECT_EQ(report.truncated, 1u);
 }
 
 TEST(DatagramBatchTest, GsoCanBeTurnedOff) {
