@@ -83,7 +83,7 @@ Server::Impl::Impl(std::shared_ptr<ServingPolicy> policy, LogSink& log,
     transmit_ = std::make_unique<TransmitDriver>(
         loop_->timers(), ServerTransmitPolicy(config),
         [this](Session& s, Instant now) { return SendScheduled(s, now); },
-        [this](Session& s, Instant now, bool sent) { AfterScheduledPick(s, now, sent); });
+        [this](Session& s, Instant now, bool sent) { SettleScheduled(s, now, sent); });
   }
 }
 

@@ -111,10 +111,11 @@ class Server::Impl final : public SessionOwner, public io::SignalHandler {
   // re-arms its timer, and finishes it when done.
   void Pump(Session& session, Instant now);
   // The scheduled send path (transmit_driver.h): one datagram of a picked session, and what
-  // follows each pick (timer, completion).
+  // follows each pick and each event of a scheduled session: its timer re-armed, or the session
+  // finished when done. Returns whether the session is still there.
   std::optional<std::size_t> SendScheduled(Session& session, Instant now);
   static const io::PacketInfo* ReplyFrom(const Session& session);
-  void AfterScheduledPick(Session& session, Instant now, bool sent);
+  bool SettleScheduled(Session& session, Instant now, bool sent);
   // The next send slot for a datagram leaving from `socket`; flushes what was queued for another
   // socket, or a full bank, first.
   std::span<std::byte> Outbox(const io::UdpSocket& socket);

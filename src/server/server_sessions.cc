@@ -95,14 +95,10 @@ const io::PacketInfo* Server::Impl::ReplyFrom(const Session& session) {
 
 void Server::Impl::Pump(Session& session, Instant now) {
   if (session.flow() != Session::kNoFlow) {
-    // Scheduled: the transmit driver decides when this session's datagrams leave.
-    session.NoteProgress(now);
-    if (session.finished()) {
-      Finish(session, now, false);
-      return;
-    }
+    // Scheduled: the transmit driver decides when this session's datagrams leave. A finished
+    // session is finished (which takes it out of the scheduler) before anything is reported.
+    if (!SettleScheduled(session, now, true)) return;
     transmit_->Report(session, now);
-    AfterScheduledPick(session, now, true);
     transmit_->Service(now);
     return;
   }
@@ -139,11 +135,13 @@ std::optional<std::size_t> Server::Impl::SendScheduled(Session& session, Instant
 // A deadline at or before `now` after a send means "due now": the scheduler, not a zero-length
 // timer, releases it. When the Sender had nothing, its deadline (an RTO that has come due
 // included) is armed whatever its value, so the Sender's timer runs and it becomes ready again.
-void Server::Impl::AfterScheduledPick(Session& session, Instant now, bool sent) {
+// Pump settles a session as if it had sent: it is reported ready right after, so the scheduler
+// releases a deadline that is due now.
+bool Server::Impl::SettleScheduled(Session& session, Instant now, bool sent) {
   session.NoteProgress(now);
   if (session.finished()) {
     Finish(session, now, false);
-    return;
+    return false;
   }
   const Instant deadline = session.NextDeadline();
   if (deadline == kInstantNever || (sent && deadline <= now)) {
@@ -151,6 +149,7 @@ void Server::Impl::AfterScheduledPick(Session& session, Instant now, bool sent) 
   } else {
     loop_->timers().Arm(session.timer(), deadline);
   }
+  return true;
 }
 
 void Server::Impl::Finish(Session& session, Instant now, bool aborted_by_shutdown) {
