@@ -4,6 +4,7 @@
 // rather than rounded; durations and fractions go through a double.
 #include "base/units.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <numeric>
@@ -11,6 +12,7 @@
 #include <system_error>
 
 #include "base/ascii.h"
+#include "base/check.h"
 
 namespace stampede::base {
 namespace {
@@ -248,6 +250,17 @@ std::string FormatDuration(Duration d) {
   if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
   if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
   return std::to_string(ns) + "ns";
+}
+
+std::string FormatFraction(double p) {
+  // The shortest fixed notation that reads back exactly: 1e-05 is "0.00001", which ParseFraction
+  // accepts (it refuses exponents, as every parser here does). No double needs more than about 330
+  // characters (309 digits for the largest; "0." and 323 zeros before the smallest subnormal's 5).
+  std::array<char, 400> text{};
+  const auto result =
+      std::to_chars(text.data(), text.data() + text.size(), p, std::chars_format::fixed);
+  STAMPEDE_CHECK(result.ec == std::errc{});
+  return std::string(text.data(), result.ptr);
 }
 
 }  // namespace stampede::base

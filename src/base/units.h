@@ -37,4 +37,8 @@ tl::expected<double, std::string> ParseFraction(std::string_view text);
 // Shortest text ParseDuration reads back to the same value ("5ms", "250us"; for replay commands).
 std::string FormatDuration(Duration d);
 
+// Shortest plain decimal ParseFraction reads back to the same value, never with an exponent
+// ("0.01", "0.00001", "0", "1"; for replay commands). p in [0, 1].
+std::string FormatFraction(double p);
+
 }  // namespace stampede::base

@@ -44,9 +44,13 @@ std::string ReplayCommand(const SimConfig& config) {
       "stampede sim --clients {} --size {} --blksize {} --windowsize {} --rate {} --queue {} "
       "--delay {} --loss {}",
       config.clients, config.size_bytes, config.blksize, config.windowsize, config.rate_bps,
-      config.queue_bytes, base::FormatDuration(config.delay), config.loss);
-  if (config.duplicate != defaults.duplicate) command += fmt::format(" --dup {}", config.duplicate);
-  if (config.reorder != defaults.reorder) command += fmt::format(" --reorder {}", config.reorder);
+      config.queue_bytes, base::FormatDuration(config.delay), base::FormatFraction(config.loss));
+  if (config.duplicate != defaults.duplicate) {
+    command += fmt::format(" --dup {}", base::FormatFraction(config.duplicate));
+  }
+  if (config.reorder != defaults.reorder) {
+    command += fmt::format(" --reorder {}", base::FormatFraction(config.reorder));
+  }
   if (config.reorder_delay != defaults.reorder_delay) {
     command += fmt::format(" --reorder-delay {}", base::FormatDuration(config.reorder_delay));
   }

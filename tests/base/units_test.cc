@@ -2,6 +2,10 @@
 // accepted before they shared one parser, exact values, round trips, and refusals that name the text.
 #include "base/units.h"
 
+#include <cmath>
+#include <limits>
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace stampede::base {
@@ -161,6 +165,26 @@ TEST(FormatDuration, RoundTrips) {
   EXPECT_EQ(FormatDuration(250us), "250us");
   EXPECT_EQ(FormatDuration(3s), "3s");
   EXPECT_EQ(FormatDuration(Duration{1'234'567}), "1234567ns");
+}
+
+// Every fraction comes back exactly, the tiny ones included: ParseFraction refuses "1e-05", the
+// shortest general form of 0.00001.
+TEST(FormatFraction, RoundTripsWithoutAnExponent) {
+  for (const double p : {0.0, 1.0, 0.01, 0.05, 0.1, 0.3, 1.0 / 3, 0.999999999999, 1e-5, 1e-9,
+                         2.5e-7, 1.234567890123e-15, std::nextafter(1.0, 0.0),
+                         std::numeric_limits<double>::min(),
+                         std::numeric_limits<double>::denorm_min()}) {
+    const std::string text = FormatFraction(p);
+    EXPECT_EQ(text.find_first_of("eE"), std::string::npos) << text;
+    const auto back = ParseFraction(text);
+    ASSERT_TRUE(back) << back.error();
+    EXPECT_EQ(*back, p) << text;
+  }
+  EXPECT_EQ(FormatFraction(0.0), "0");
+  EXPECT_EQ(FormatFraction(1.0), "1");
+  EXPECT_EQ(FormatFraction(0.01), "0.01");
+  EXPECT_EQ(FormatFraction(1e-5), "0.00001");
+  EXPECT_EQ(FormatFraction(2.5e-7), "0.00000025");
 }
 
 }  // namespace

@@ -7,11 +7,15 @@
 #include "sim/simulation.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "base/units.h"
 #include "sim/random.h"
 #include "sim/scenario.h"
 
@@ -249,6 +253,79 @@ TEST(Simulation, ReplayCommandNamesEverySetting) {
   EXPECT_NE(command.find("--reorder 0.05"), std::string::npos) << command;
   EXPECT_NE(command.find("--start-window 250us"), std::string::npos) << command;
   EXPECT_NE(command.find("--seed 1234"), std::string::npos) << command;
+}
+
+// The text after `option` in a replay command; nullopt when the command leaves the option out.
+std::optional<std::string> OptionValue(const std::string& command, const std::string& option) {
+  const std::string key = " " + option + " ";
+  const std::size_t at = command.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  const std::size_t start = at + key.size();
+  return command.substr(start, command.find(' ', start) - start);
+}
+
+// The value of `option` as `parse` reads it, or `absent` when the command leaves it out. A refusal
+// fails the test with the parser's message.
+template <typename T, typename Parse>
+T ReadBack(const std::string& command, const char* option, Parse parse, T absent) {
+  const std::optional<std::string> text = OptionValue(command, option);
+  if (!text) return absent;
+  const auto value = parse(*text);
+  if (!value) {
+    ADD_FAILURE() << option << ": " << value.error();
+    return absent;
+  }
+  return *value;
+}
+
+// `stampede sim` reads every value of a replay command back to the config's own, through the
+// parsers its options use (cli/sim_command.cc); an option left out has the default. Fractions are
+// the case in point: the shortest general form of 0.00001 is "1e-05", which ParseFraction refuses.
+TEST(Simulation, ReplayCommandReadsBackExactly) {
+  const SimConfig defaults;
+  for (const double p : {0.0, 1.0, 1e-5, 1e-9, 2.5e-7, 0.01, 1.0 / 3, 0.3,
+                         std::numeric_limits<double>::denorm_min()}) {
+    SimConfig c;
+    c.loss = c.duplicate = c.reorder = p;
+    c.rate_bps = 123'456'789;
+    c.queue_bytes = 65'537;
+    c.delay = Duration{1'234'567};
+    c.reorder_delay = 3ms;
+    c.jitter = 250us;
+    c.uplink_rate_bps = 10'000'000;
+    c.uplink_queue_bytes = 4'096;
+    c.uplink_delay = 7ms;
+    c.start_window = 1500ms;
+    c.time_limit = 90s;
+    const std::string command = ReplayCommand(c);
+    SCOPED_TRACE(command);
+    const auto fraction = [&](const char* option, double absent) {
+      return ReadBack(command, option, base::ParseFraction, absent);
+    };
+    const auto ns = [&](const char* option, Duration absent) {
+      return ReadBack(command, option, base::ParseDuration, absent).count();
+    };
+    const auto rate = [&](const char* option, std::uint64_t absent) {
+      return ReadBack(command, option, base::ParseBitRate, absent);
+    };
+    const auto bytes = [&](const char* option, std::uint64_t absent) {
+      return ReadBack(command, option, base::ParseBytes, absent);
+    };
+    ASSERT_TRUE(OptionValue(command, "--loss"));
+    EXPECT_EQ(fraction("--loss", defaults.loss), p);
+    EXPECT_EQ(fraction("--dup", defaults.duplicate), p);
+    EXPECT_EQ(fraction("--reorder", defaults.reorder), p);
+    EXPECT_EQ(rate("--rate", defaults.rate_bps), c.rate_bps);
+    EXPECT_EQ(bytes("--queue", defaults.queue_bytes), c.queue_bytes);
+    EXPECT_EQ(ns("--delay", defaults.delay), c.delay.count());
+    EXPECT_EQ(ns("--reorder-delay", defaults.reorder_delay), c.reorder_delay.count());
+    EXPECT_EQ(ns("--jitter", defaults.jitter), c.jitter.count());
+    EXPECT_EQ(rate("--uplink-rate", defaults.uplink_rate_bps), c.uplink_rate_bps);
+    EXPECT_EQ(bytes("--uplink-queue", defaults.uplink_queue_bytes), c.uplink_queue_bytes);
+    EXPECT_EQ(ns("--uplink-delay", defaults.uplink_delay), c.uplink_delay.count());
+    EXPECT_EQ(ns("--start-window", defaults.start_window), c.start_window.count());
+    EXPECT_EQ(ns("--time-limit", defaults.time_limit), c.time_limit.count());
+  }
 }
 
 }  // namespace
