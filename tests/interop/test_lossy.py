@@ -6,7 +6,7 @@ addresses 10.201.<n>.1 (server) and 10.201.<n>.2 (client) that exist only inside
 each namespace drops 5 % of incoming UDP (`numgen random mod 1000 < 50`). A 4 MiB file is fetched
 with windowsize 1 and 16 and uploaded once; each must complete with the right SHA-256. Requires
 root, `ip netns` and `nft`: without them the test FAILS with the reason. The namespaces are deleted
-in all cases (tearDown, and at start any leftover of the same name).
+in all cases (a class cleanup, and at start any leftover of the same name).
 """
 
 import os
@@ -17,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 from common import describe, run, sha256  # noqa: E402
+from netns import NamespacePair  # noqa: E402
 
 LOSS_PER_MILLE = 50  # 5 %
 SIZE = 4 << 20
@@ -34,49 +35,20 @@ class Lossy(unittest.TestCase):
             raise AssertionError("test_lossy needs root (ip netns, nft); CI runs as root")
         for tool in ("ip", "nft"):
             common.peer(tool)
-        n = os.getpid() % 250 + 1
-        cls.ns_s, cls.ns_c = f"stampede-lossy-{os.getpid()}-s", f"stampede-lossy-{os.getpid()}-c"
-        cls.addr_s, cls.addr_c = f"10.201.{n}.1", f"10.201.{n}.2"
-        cls.veth_s, cls.veth_c = f"stl{os.getpid() % 100000}s", f"stl{os.getpid() % 100000}c"
-        cls.cleanup_netns()
-        try:
-            sh(["ip", "netns", "add", cls.ns_s])
-            sh(["ip", "netns", "add", cls.ns_c])
-            # The veth pair is created inside the server namespace, so nothing touches the host's.
-            sh(["ip", "-n", cls.ns_s, "link", "add", cls.veth_s, "type", "veth", "peer", "name",
-                cls.veth_c, "netns", cls.ns_c])
-            for ns, dev, addr in [(cls.ns_s, cls.veth_s, cls.addr_s),
-                                  (cls.ns_c, cls.veth_c, cls.addr_c)]:
-                sh(["ip", "-n", ns, "addr", "add", f"{addr}/30", "brd", "+", "dev", dev])
-                sh(["ip", "-n", ns, "link", "set", dev, "up"])
-                sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-                rules = ("table inet stampede_loss {\n"
-                         " chain input { type filter hook input priority 0; policy accept;\n"
-                         f"  iifname \"{dev}\" meta l4proto udp numgen random mod 1000 < "
-                         f"{LOSS_PER_MILLE} counter drop\n"
-                         " }\n}\n")
-                r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
-                if r.returncode != 0:
-                    raise AssertionError(f"nft in {ns}: {r.stderr.decode()}")
-        except BaseException as e:
-            cls.cleanup_netns()
-            raise AssertionError(f"could not build the lossy namespace pair: {e}") from None
+        pid = os.getpid()
+        cls.net = NamespacePair(f"stampede-lossy-{pid}", f"10.201.{pid % 250 + 1}",
+                                (f"stl{pid % 100000}s", f"stl{pid % 100000}c"))
+        cls.addClassCleanup(cls.net.delete)  # also when the rest of setUpClass fails
+        cls.net.set_faults(LOSS_PER_MILLE)
         cls.root = common.TempRoot()
         cls.want = cls.root.file("four", SIZE)
         cls.out = common.TempRoot()
         cls.port = 6969
-        cmd = ["ip", "netns", "exec", cls.ns_s] + common.server_cmd(
-            "stampede", cls.root.path, cls.addr_s, cls.port, upload=True)
+        cmd = ["ip", "netns", "exec", cls.net.ns_s] + common.server_cmd(
+            "stampede", cls.root.path, cls.net.addr_s, cls.port, upload=True)
         cls.log = open(os.path.join(cls.out.path, "server.log"), "wb")
         cls.srv = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=cls.log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-
-    @classmethod
-    def cleanup_netns(cls):
-        for ns in (cls.ns_s, cls.ns_c):
-            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=20)
 
     @classmethod
     def tearDownClass(cls):
@@ -89,20 +61,20 @@ class Lossy(unittest.TestCase):
                     cls.srv.kill()
                     cls.srv.wait(timeout=5)
             cls.log.close()
-            counters = run(["ip", "netns", "exec", cls.ns_s, "nft", "list", "ruleset"], timeout=10)
+            counters = run(["ip", "netns", "exec", cls.net.ns_s, "nft", "list", "ruleset"],
+                           timeout=10)
             print("\nserver-side drops:", counters.stdout.decode().split("counter")[-1].split("\n")[0],
                   file=sys.stderr)
         finally:
-            cls.cleanup_netns()
             cls.root.cleanup()
             cls.out.cleanup()
 
     def in_client_ns(self, cmd):
-        return run(["ip", "netns", "exec", self.ns_c] + cmd, timeout=TIMEOUT)
+        return run(["ip", "netns", "exec", self.net.ns_c] + cmd, timeout=TIMEOUT)
 
     def get(self, windowsize, blksize=1468):
         local = os.path.join(self.out.path, f"got-{windowsize}-{blksize}")
-        cmd = [common.peer("stampede"), "get", "-q", f"tftp://{self.addr_s}:{self.port}/four",
+        cmd = [common.peer("stampede"), "get", "-q", f"tftp://{self.net.addr_s}:{self.port}/four",
                "-o", local, "--blksize", str(blksize), "--windowsize", str(windowsize)]
         # The server may not be up yet at the first try: the client's retries cover that.
         r = self.in_client_ns(cmd)
@@ -119,7 +91,7 @@ class Lossy(unittest.TestCase):
         src = os.path.join(self.out.path, "src")
         want = common.make_file(src, SIZE, seed=99)
         r = self.in_client_ns([common.peer("stampede"), "put", "-q", "--windowsize", "16", src,
-                               f"tftp://{self.addr_s}:{self.port}/uploaded"])
+                               f"tftp://{self.net.addr_s}:{self.port}/uploaded"])
         self.assertEqual(r.returncode, 0, describe(r))
         self.assertEqual(sha256(self.root.join("uploaded")), want)
 

@@ -9,8 +9,8 @@ retransmission; tftpd-hpa instead aborts the whole transfer at the first EPERM, 
 fails to boot. Clients in a second namespace (our `stampede get` lock-step and windowed, tftp-hpa,
 curl) must each complete with the right SHA-256, and the server's per-transfer log lines must show
 outcome=complete with retransmissions, not an abort. Needs root, `ip netns` and `nft`; anything
-missing FAILS. The namespaces are deleted in all cases. INTEROP_SERVER=tftpd-hpa runs the same
-test against tftpd-hpa, to show that it catches the abort (its transfers fail).
+missing FAILS. The namespaces are deleted in all cases (a class cleanup). INTEROP_SERVER=tftpd-hpa
+runs the same test against tftpd-hpa, to show that it catches the abort (its transfers fail).
 """
 
 import os
@@ -22,6 +22,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 from common import describe, run, sha256  # noqa: E402
+from netns import NamespacePair  # noqa: E402
 
 DROP_PER_MILLE = 100  # 10 % of the server's sends refused
 SIZE = 2 << 20
@@ -40,14 +41,6 @@ print(refused)
 """
 
 
-def sh(cmd, check=True, input=None):
-    r = subprocess.run(cmd, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=20)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: {r.stderr.decode()}")
-    return r
-
-
 class SendRefused(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -56,44 +49,23 @@ class SendRefused(unittest.TestCase):
         for tool in ("ip", "nft"):
             common.peer(tool)
         pid = os.getpid()
-        n = pid % 250 + 1
-        cls.ns_s, cls.ns_c = f"stampede-eperm-{pid}-s", f"stampede-eperm-{pid}-c"
-        cls.addr_s, cls.addr_c = f"10.204.{n}.1", f"10.204.{n}.2"
-        cls.cleanup_netns()
-        try:
-            sh(["ip", "netns", "add", cls.ns_s])
-            sh(["ip", "netns", "add", cls.ns_c])
-            sh(["ip", "-n", cls.ns_s, "link", "add", "ep0", "type", "veth", "peer", "name", "ep1",
-                "netns", cls.ns_c])
-            for ns, dev, addr in [(cls.ns_s, "ep0", cls.addr_s), (cls.ns_c, "ep1", cls.addr_c)]:
-                sh(["ip", "-n", ns, "addr", "add", f"{addr}/30", "brd", "+", "dev", dev])
-                sh(["ip", "-n", ns, "link", "set", dev, "up"])
-                sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-            rules = ("table inet stampede_eperm {\n"
-                     " chain output { type filter hook output priority 0; policy accept;\n"
-                     "  oifname \"ep0\" meta l4proto udp "
-                     f"numgen random mod 1000 < {DROP_PER_MILLE} counter drop\n"
-                     " }\n}\n")
-            sh(["ip", "netns", "exec", cls.ns_s, "nft", "-f", "-"], input=rules.encode())
-        except BaseException as e:
-            cls.cleanup_netns()
-            raise AssertionError(f"could not build the namespace pair: {e}") from None
+        cls.net = NamespacePair(f"stampede-eperm-{pid}", f"10.204.{pid % 250 + 1}", ("ep0", "ep1"))
+        cls.addClassCleanup(cls.net.delete)  # also when the rest of setUpClass fails
+        cls.net.load_rules(cls.net.ns_s, "table inet stampede_eperm {\n"
+                           " chain output { type filter hook output priority 0; policy accept;\n"
+                           f"  oifname \"{cls.net.dev_s}\" meta l4proto udp "
+                           f"numgen random mod 1000 < {DROP_PER_MILLE} counter drop\n"
+                           " }\n}\n")
         cls.root = common.TempRoot()
         cls.want = cls.root.file("image", SIZE)
         cls.out = common.TempRoot()
         cls.log_path = os.path.join(cls.out.path, "server.log")
         log = open(cls.log_path, "wb")
-        cmd = ["ip", "netns", "exec", cls.ns_s] + common.server_cmd(
-            common.SERVER_UNDER_TEST, cls.root.path, cls.addr_s, PORT)
+        cmd = ["ip", "netns", "exec", cls.net.ns_s] + common.server_cmd(
+            common.SERVER_UNDER_TEST, cls.root.path, cls.net.addr_s, PORT)
         cls.srv = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-
-    @classmethod
-    def cleanup_netns(cls):
-        for ns in (cls.ns_s, cls.ns_c):
-            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=20)
 
     @classmethod
     def tearDownClass(cls):
@@ -106,7 +78,6 @@ class SendRefused(unittest.TestCase):
                     cls.srv.kill()
                     cls.srv.wait(timeout=5)
         finally:
-            cls.cleanup_netns()
             cls.root.cleanup()
             cls.out.cleanup()
 
@@ -149,7 +120,7 @@ class SendRefused(unittest.TestCase):
                            + complete[0])
 
     def run_client(self, client, name, local, blksize=None, windowsize=None):
-        url = f"tftp://{self.addr_s}:{PORT}/{name}"
+        url = f"tftp://{self.net.addr_s}:{PORT}/{name}"
         if client == "stampede":
             cmd = [common.peer("stampede"), "get", "-q", url, "-o", local]
             if blksize:
@@ -161,16 +132,16 @@ class SendRefused(unittest.TestCase):
             if blksize:
                 cmd += ["--tftp-blksize", str(blksize)]
         elif client == "tftp":
-            cmd = [common.peer("tftp"), "-m", "octet", self.addr_s, str(PORT), "-c", "get", name,
-                   local]
+            cmd = [common.peer("tftp"), "-m", "octet", self.net.addr_s, str(PORT), "-c", "get",
+                   name, local]
         else:
             raise AssertionError(client)
-        return run(["ip", "netns", "exec", self.ns_c] + cmd, timeout=90)
+        return run(["ip", "netns", "exec", self.net.ns_c] + cmd, timeout=90)
 
     def test_0_kernel_refuses_sends_with_eperm(self):
         """The premise: in this namespace a refused datagram is an EPERM from sendto()."""
-        r = run(["ip", "netns", "exec", self.ns_s, sys.executable, "-c", EPERM_PROBE, self.addr_c],
-                timeout=20)
+        r = run(["ip", "netns", "exec", self.net.ns_s, sys.executable, "-c", EPERM_PROBE,
+                 self.net.addr_c], timeout=20)
         self.assertEqual(r.returncode, 0, describe(r))
         refused = int(r.stdout.decode().strip())
         self.assertGreater(refused, 10, "the output rule did not make sendto() fail with EPERM")

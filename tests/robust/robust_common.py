@@ -1,7 +1,7 @@
 """Helpers of the robustness tests (tests/robust): the interop helpers (files, servers, clients,
 bounded subprocesses) plus what these tests add: a lock-step raw upload client that can stop or
 vanish at a chosen block, a look for upload temporaries, a server started inside a private mount
-namespace, and /proc readings of a running server.
+namespace, /proc readings of a running server, and the loss sweep's pair of network namespaces.
 
 Every test module is run as `python3 MODULE --stampede PATH --peers DIR`, like tests/interop.
 """
@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from common import (TIMEOUT, TempRoot, Server, describe, free_udp_port, main, make_file,  # noqa: E402,F401
                     peer, run, sha256, tftp_probe)
+from netns import NamespacePair  # noqa: E402
 
 TEMP_MARKER = ".stampede-upload."  # src/server/upload_file.h kTemporaryUploadMarker
 
@@ -130,55 +131,12 @@ def popen(cmd, log=None):
                             start_new_session=True)
 
 
-def sh(cmd):
-    return run(cmd, timeout=20, check=True)
-
-
-class Namespaces:
-    """A server and a client namespace joined by a veth pair, with a fault table in each:
-    `set_faults` drops a share of incoming UDP in both (both directions lose packets) and
-    duplicates a share of outgoing UDP (nftables `dup to`)."""
+class Namespaces(NamespacePair):
+    """The loss sweep's server and client namespaces (netns.NamespacePair, in tests/interop):
+    stampede-KIND-PID-TAG-s and -c, 10.204.N.1 and .2, with `set_faults` for loss and
+    duplication."""
 
     def __init__(self, tag, kind="sweep"):
         pid = os.getpid()
-        n = (pid + tag) % 250 + 1
-        self.ns_s, self.ns_c = f"stampede-{kind}-{pid}-{tag}-s", f"stampede-{kind}-{pid}-{tag}-c"
-        self.addr_s, self.addr_c = f"10.204.{n}.1", f"10.204.{n}.2"
-        self.dev_s, self.dev_c = f"sws{pid % 10000}{tag}", f"swc{pid % 10000}{tag}"
-        self.delete()
-        try:
-            sh(["ip", "netns", "add", self.ns_s])
-            sh(["ip", "netns", "add", self.ns_c])
-            sh(["ip", "-n", self.ns_s, "link", "add", self.dev_s, "type", "veth", "peer", "name",
-                self.dev_c, "netns", self.ns_c])
-            for ns, dev, addr in [(self.ns_s, self.dev_s, self.addr_s),
-                                  (self.ns_c, self.dev_c, self.addr_c)]:
-                sh(["ip", "-n", ns, "addr", "add", f"{addr}/30", "brd", "+", "dev", dev])
-                sh(["ip", "-n", ns, "link", "set", dev, "up"])
-                sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-        except BaseException as e:
-            self.delete()
-            raise AssertionError(f"could not build the namespace pair: {e}") from None
-
-    def set_faults(self, loss_per_mille, dup_per_mille=0):
-        for ns, dev, other in [(self.ns_s, self.dev_s, self.addr_c),
-                               (self.ns_c, self.dev_c, self.addr_s)]:
-            rules = ("table ip stampede_faults\ndelete table ip stampede_faults\n"
-                     "table ip stampede_faults {\n"
-                     " chain input { type filter hook input priority 0; policy accept;\n"
-                     f"  iifname \"{dev}\" meta l4proto udp numgen random mod 1000 < "
-                     f"{loss_per_mille} counter drop\n }}\n")
-            if dup_per_mille:
-                rules += (" chain output { type filter hook output priority 0; policy accept;\n"
-                          f"  ip daddr {other} meta l4proto udp numgen random mod 1000 < "
-                          f"{dup_per_mille} counter dup to {other} device \"{dev}\"\n }}\n")
-            rules += "}\n"
-            r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
-            if r.returncode != 0:
-                raise AssertionError(f"nft in {ns}: {r.stderr.decode()}")
-
-    def delete(self):
-        for ns in (self.ns_s, self.ns_c):
-            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=20)
+        super().__init__(f"stampede-{kind}-{pid}-{tag}", f"10.204.{(pid + tag) % 250 + 1}",
+                         (f"sws{pid % 10000}{tag}", f"swc{pid % 10000}{tag}"))

@@ -52,6 +52,7 @@ class Sweep(unittest.TestCase):
         peer("ip")
         peer("nft")
         cls.net = Namespaces(cls.TAG)
+        cls.addClassCleanup(cls.net.delete)  # also when the rest of setUpClass fails
         cls.root = TempRoot()
         cls.work = TempRoot()
         cls.want = cls.root.file("image", cls.SIZE)
@@ -79,7 +80,6 @@ class Sweep(unittest.TestCase):
                     cls.srv.wait(timeout=5)
             cls.log.close()
         finally:
-            cls.net.delete()
             cls.root.cleanup()
             cls.work.cleanup()
 
