@@ -372,6 +372,29 @@ TEST_F(SenderTest, AdaptiveWindowPacesTheReceiverWindowWithoutTimeouts) {
   EXPECT_EQ(s.NextDeadline(), now_ + s.stats().rto_current);
 }
 
+// A pace finer than a wake-up (here 16 us / 4 blocks = 4 us) is sent as bursts: the blocks due
+// within the pacing quantum (250 us) leave together, so 63 blocks (0, 4, ..., 248 us) go at once,
+// and the next wake-up is the next block's own release, 252 us on: the average rate is the pace's.
+TEST_F(SenderTest, PacingFinerThanAWakeUpLeavesInQuantumBursts) {
+  file_ = Bytes(512 * 300);
+  source_ = std::make_unique<MemoryBlockSource>(file_);
+  SenderConfig c;
+  c.role = Role::kServer;
+  c.options.blksize = 512;
+  c.options.windowsize = 100;
+  c.window.adaptive = true;
+  c.retransmit.rto_min = 16us;  // no sample yet: the pacing round trip starts at rto_min
+  Sender s(c, *source_);
+  const Instant start = now_;
+  const auto burst = Drain(s);
+  ASSERT_EQ(burst.size(), 63u);
+  EXPECT_EQ(burst.back().block, 63);
+  EXPECT_EQ(s.NextDeadline() - start, 252us);
+  now_ = s.NextDeadline();
+  EXPECT_EQ(Drain(s).size(), 37u);  // the rest of the receiver window of 100
+  EXPECT_EQ(s.stats().timeouts, 0u);
+}
+
 TEST_F(SenderTest, PacingReleaseDueWithTheTimeoutIsNotATimeout) {
   // The old defect: sub-bursts spaced rto_min apart while every send re-armed now + RTO (also
   // rto_min), so the timer fired at each release and restarted the window.
