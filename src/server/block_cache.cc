@@ -79,7 +79,7 @@ BlockCache::Chunk* BlockCache::TakeFreeChunk() {
   }
   if (pool_.size() < chunks_max_) {
     auto chunk = std::make_unique<Chunk>();
-    chunk->data = std::make_unique<std::byte[]>(limits_.chunk_bytes);
+    chunk->data = std::make_unique_for_overwrite<std::byte[]>(limits_.chunk_bytes);
     pool_.push_back(std::move(chunk));
     stats_.chunks_allocated = pool_.size();
     return pool_.back().get();
