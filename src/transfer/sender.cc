@@ -459,9 +459,20 @@ bool Sender::SampleWindowEnd(BlockIndex k, Instant now) {
   // later than the RTO in force, so a sample is limited to twice that RTO: a real increase still
   // raises the estimate quickly, a late re-ACK cannot inflate SRTT (and the pacing that follows
   // it) by orders of magnitude.
-  const Duration sample = std::min(now - timed_sent_at_, 2 * rtt_.base_rto());
-  RecordSample(sample);
+  const Duration measured = now - timed_sent_at_;
   timed_block_.reset();
+  // Before any sample the RTO is rto_initial, a guess made for the first packets (200 ms), not a
+  // measure of the path, and twice it bounds nothing: such a late ACK is then no sample at all.
+  // Read as the first sample, a Receiver's re-ACK (0.32 s after the block, its backed-off timer)
+  // became SRTT on a sub-millisecond path: the RTO near a second, a gap-ACK damping window as
+  // long, and the pacing one block per 0.32 s once a timeout had cut the effective window to one
+  // block; only clean window samples lower them, and the same loss makes those rare (0.9^16 =
+  // 19 % at 10 % loss, and any restart cancels the timing). A 256 KiB upload at 10 % loss took
+  // 88 s instead of about 1 s. It happens when the opening was not timed (a repeated request,
+  // Karn). After a sample, the RTO in force tracks the path and the cap above applies.
+  if (rtt_.samples() == 0 && rtt_.backed_off() && measured > rtt_.base_rto()) return false;
+  const Duration sample = std::min(measured, 2 * rtt_.base_rto());
+  RecordSample(sample);
   // The pacing round trip follows SRTT up at once but falls at most by half per window, so one
   // window's sample cannot multiply every flow's rate at the same moment (a synchronised storm
   // would then overflow the queue before the next window's feedback).
