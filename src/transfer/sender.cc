@@ -494,7 +494,14 @@ void Sender::SignalCongestion() {
 void Sender::SampleOpening(Instant now) {
   // RFC 6298 §2 times the handshake too (Karn's rule: only an opening sent once), so a DATA block
   // lost in the first window costs an RTO near the path's, not rto_initial.
-  if (opening_sent_at_) RecordSample(now - *opening_sent_at_);
+  // An answer arriving once our deadline has passed, before the timer was serviced, is no sample
+  // either (Karn's rule holds from the timeout, not from the resend): both ends start at the same
+  // rto_initial, so it is typically the peer's own timer resend of an answer that was lost (a
+  // server's OACK after 200 ms), and as the first sample it set SRTT and the pacing to 0.2 s on a
+  // sub-millisecond path (a 256 KiB upload at 10 % loss took 66 s; bench/loss/results.md). Window
+  // ACKs keep their limited samples (SampleWindowEnd): their deadline is the RTO floor of a few
+  // ms, which a descheduled process overruns, and those samples teach the RTO that it must.
+  if (opening_sent_at_ && now < deadline_) RecordSample(now - *opening_sent_at_);
   opening_sent_at_.reset();
 }
 

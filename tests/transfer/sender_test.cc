@@ -123,6 +123,25 @@ TEST_F(SenderTest, AckZeroAfterOackTimeoutGivesNoSampleEvenBeforeTheRepeatLeaves
   EXPECT_EQ(out.back().opcode, 3);  // DATA 1 follows
 }
 
+// An opening's answer that arrives once the deadline has passed, before the timer was serviced, is
+// no sample (Karn from the timeout on). With equal initial RTOs it is typically the peer's timer
+// resend of a lost answer: a client's WRQ sent once, the server's OACK lost and resent after
+// 200 ms, timed as a 0.2 s round trip on a sub-millisecond path, paced an upload at 10 % loss for
+// 66 s. A window's ACK late by a descheduled process is still a sample.
+TEST_F(SenderTest, OpeningAnswerAfterTheDeadlineIsNoSampleEvenBeforeTheTimerRuns) {
+  Sender s = Make(2000, 1, /*oack=*/true);
+  ASSERT_EQ(Drain(s).size(), 1u);  // the OACK
+  now_ = s.NextDeadline();         // due, not yet serviced
+  Feed(s, Ack(0));
+  EXPECT_EQ(s.stats().rtt_samples, 0u);
+  const auto out = Drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].block, 1);
+  now_ += 1ms;
+  Feed(s, Ack(1));
+  EXPECT_EQ(s.stats().rtt_samples, 1u);
+}
+
 TEST_F(SenderTest, DuplicateAcksNeverTriggerData) {  // E37, RFC 1123 §4.2.3.1
   Sender s = Make(5000);
   Drain(s);
