@@ -356,6 +356,59 @@ TEST_F(ReceiverTest, ServerOpeningAnsweredByDataOneIsAnRttSample) {
   }
 }
 
+// The OACK was lost once and then DATA 1: DATA 2 (answered with gap ACK 0) still proves the
+// client got our OACK, so the upload keeps the verified peer's retry budget instead of failing
+// after the unverified one (PROTOCOL §2 item 2 limits what an unverified peer is sent; an upload
+// sends it only ACKs and OACKs). It still ends with a clear error if the client goes silent.
+TEST_F(ReceiverTest, OutOfOrderDataVerifiesAnUploadingPeer) {
+  const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
+  ReceiverConfig c;
+  c.role = Role::kServer;
+  c.options.blksize = 512;
+  c.options.windowsize = 4;
+  c.oack = options;
+  Receiver r(c, sink_);
+  ASSERT_EQ(Drain(r).size(), 1u);  // the OACK
+  now_ += 1ms;
+  Feed(r, Data(2, 512));
+  ASSERT_EQ(Drain(r).size(), 1u);  // gap ACK 0
+  const std::uint32_t unverified = RetransmitPolicy{}.retries_unverified_max;
+  for (std::uint32_t i = 0; i <= unverified; ++i) {
+    now_ = r.NextDeadline();
+    r.OnTimer(now_);
+    Drain(r);
+  }
+  EXPECT_EQ(r.status(), TransferStatus::kActive);
+  Feed(r, Data(1, 512));  // the client's resend of DATA 1 finds the session alive
+  Feed(r, Data(2, 512));
+  Feed(r, Data(3, 512));
+  Feed(r, Data(4, 512));
+  Drain(r);  // ACK 4 opens the next window
+  Feed(r, Data(5, 100));
+  EXPECT_EQ(r.status(), TransferStatus::kComplete);
+  EXPECT_EQ(sink_.bytes().size(), 4u * 512u + 100u);
+}
+
+TEST_F(ReceiverTest, SilentPeerAfterOutOfOrderDataStillTimesOut) {
+  const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
+  ReceiverConfig c;
+  c.role = Role::kServer;
+  c.options.blksize = 512;
+  c.options.windowsize = 4;
+  c.oack = options;
+  Receiver r(c, sink_);
+  Drain(r);
+  Feed(r, Data(3, 512));
+  Drain(r);
+  for (int i = 0; i < 100 && r.status() == TransferStatus::kActive; ++i) {
+    now_ = r.NextDeadline();
+    r.OnTimer(now_);
+    Drain(r);
+  }
+  EXPECT_EQ(r.status(), TransferStatus::kFailed);
+  EXPECT_FALSE(sink_.committed());
+}
+
 TEST_F(ReceiverTest, RepeatedServerOpeningIsNotTimed) {  // Karn
   for (const bool oack : {true, false}) {
     const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
