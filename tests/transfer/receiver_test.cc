@@ -44,6 +44,15 @@ class ReceiverTest : public ::testing::Test {
     c.size_max_bytes = size_max;
     return Receiver(c, sink_);
   }
+  // An upload whose request carried options: the server answers with an OACK (windowsize 4).
+  Receiver MakeServerWithOack() {
+    ReceiverConfig c;
+    c.role = Role::kServer;
+    c.options.blksize = 512;
+    c.options.windowsize = 4;
+    c.oack = oack_;
+    return Receiver(c, sink_);
+  }
   Receiver MakeClient(std::optional<CleanDally> clean_dally = {}) {
     ReceiverConfig c;
     c.role = Role::kClient;
@@ -78,6 +87,7 @@ class ReceiverTest : public ::testing::Test {
   void Feed(Receiver& r, const std::vector<std::byte>& p) { r.OnPacket(p, now_); }
 
   MemoryBlockSink sink_;
+  std::vector<wire::Option> oack_ = {wire::Option{"windowsize", "4"}};
   Instant now_ = kInstantZero + 1s;
 };
 
@@ -361,13 +371,7 @@ TEST_F(ReceiverTest, ServerOpeningAnsweredByDataOneIsAnRttSample) {
 // after the unverified one (PROTOCOL §2 item 2 limits what an unverified peer is sent; an upload
 // sends it only ACKs and OACKs). It still ends with a clear error if the client goes silent.
 TEST_F(ReceiverTest, OutOfOrderDataVerifiesAnUploadingPeer) {
-  const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
-  ReceiverConfig c;
-  c.role = Role::kServer;
-  c.options.blksize = 512;
-  c.options.windowsize = 4;
-  c.oack = options;
-  Receiver r(c, sink_);
+  Receiver r = MakeServerWithOack();
   ASSERT_EQ(Drain(r).size(), 1u);  // the OACK
   now_ += 1ms;
   Feed(r, Data(2, 512));
@@ -390,13 +394,7 @@ TEST_F(ReceiverTest, OutOfOrderDataVerifiesAnUploadingPeer) {
 }
 
 TEST_F(ReceiverTest, SilentPeerAfterOutOfOrderDataStillTimesOut) {
-  const std::vector<wire::Option> options = {wire::Option{"windowsize", "4"}};
-  ReceiverConfig c;
-  c.role = Role::kServer;
-  c.options.blksize = 512;
-  c.options.windowsize = 4;
-  c.oack = options;
-  Receiver r(c, sink_);
+  Receiver r = MakeServerWithOack();
   Drain(r);
   Feed(r, Data(3, 512));
   Drain(r);
