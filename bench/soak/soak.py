@@ -142,12 +142,7 @@ def main():
         for t in threads:
             t.join(timeout=330)
         alive = server.poll() is None
-        if alive:  # a graceful stop writes the server's counters ("limits: ...") to its log
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        rc.stop_gracefully(server)  # a graceful stop logs the server's counters ("limits: ...")
         log.close()
         with open(os.path.join(work.path, "server.log"), errors="replace") as f:
             limits = [line.strip() for line in f if " limits: " in line]
@@ -173,12 +168,8 @@ def main():
         print("SOAK PASSED" if ok else "SOAK FAILED")
         return 0 if ok else 1
     finally:
-        if server and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        if server:
+            rc.stop_gracefully(server)
         net.delete()
         root.cleanup()
         work.cleanup()

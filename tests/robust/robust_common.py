@@ -119,6 +119,18 @@ def in_mount_namespace(setup):
     return ["unshare", "-m", "--propagation", "private", "sh", "-ec", setup + '\nexec "$@"', "sh"]
 
 
+def stop_gracefully(proc, timeout=15):
+    """SIGTERM (a server then logs its counters and cleans up), SIGKILL if it outlasts `timeout`."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def kill_and_reap(proc):
     """SIGKILL, as a crash or the OOM killer would; waits for the process to be gone."""
     proc.kill()
