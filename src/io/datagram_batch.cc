@@ -11,6 +11,7 @@
 #include <netinet/udp.h>
 
 #include "base/check.h"
+#include "io/packet_info.h"
 
 namespace stampede::io {
 namespace {
@@ -29,30 +30,31 @@ bool IsGsoRefusal(int e) {
 
 constexpr int kRecvAttempts = 4;  // bounded retries after EINTR / stale ECONNREFUSED
 
-// The SO_RXQ_OVFL counter of a received message, if it carries one (the kernel adds it only once
-// the socket has dropped something).
-bool ReadDropCount(msghdr& message, std::uint32_t& drops) {
+// What RxBatch reads from a received message's control data, in one walk of it.
+struct ReceivedControl {
+  PacketInfo arrival;
+  // udp(7) UDP_GRO: the segment size of a coalesced message; 0 when the message is one datagram.
+  std::size_t coalesced_segment_bytes = 0;
+};
+
+// `drops` takes the SO_RXQ_OVFL counter when the message carries one (the kernel adds it only
+// once the socket has dropped something).
+ReceivedControl DecodeReceivedControl(msghdr& message, std::uint16_t local_port,
+                                      std::uint32_t& drops) {
+  ReceivedControl control;
   for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (DecodePacketInfoMessage(*c, local_port, control.arrival)) continue;
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
         c->cmsg_len >= CMSG_LEN(sizeof(std::uint32_t))) {
       std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-      return true;
-    }
-  }
-  return false;
-}
-
-// udp(7) UDP_GRO: the segment size of a coalesced message; 0 when the message is one datagram.
-std::size_t CoalescedSegmentBytes(msghdr& message) {
-  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-    if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
-        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+    } else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
       int size = 0;
       std::memcpy(&size, CMSG_DATA(c), sizeof(size));
-      return size > 0 ? static_cast<std::size_t>(size) : 0;
+      control.coalesced_segment_bytes = size > 0 ? static_cast<std::size_t>(size) : 0;
     }
   }
-  return 0;
+  return control;
 }
 
 }  // namespace
@@ -116,16 +118,15 @@ RxReport RxBatch::Receive(const UdpSocket& socket, std::size_t budget) {
   const std::uint16_t local_port = socket.local_address().port();
   for (std::size_t i = 0; i < messages; ++i) {
     msghdr& h = messages_[i].msg_hdr;
-    ReadDropCount(h, report.kernel_drops_total);
+    const ReceivedControl control = DecodeReceivedControl(h, local_port, report.kernel_drops_total);
     const bool truncated = (h.msg_flags & MSG_TRUNC) != 0;
     const std::size_t length = std::min<std::size_t>(messages_[i].msg_len, max_datagram_bytes_);
     const std::byte* const start = buffer_.get() + i * max_datagram_bytes_;
     // ipv6(7): a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; callers see one form.
     if (peers_[i].IsV4Mapped()) peers_[i] = peers_[i].Unmapped();
-    const PacketInfo arrival = DecodePacketInfo(h, local_port);
     // A coalesced message is its datagrams back to back, each `segment` bytes but the last. Only
     // the piece the slot cut short (MSG_TRUNC) counts as truncated.
-    const std::size_t segment = CoalescedSegmentBytes(h);
+    const std::size_t segment = control.coalesced_segment_bytes;
     const std::size_t step = segment > 0 ? segment : std::max<std::size_t>(length, 1);
     std::size_t offset = 0;
     do {  // once for an empty datagram
@@ -134,7 +135,7 @@ RxReport RxBatch::Receive(const UdpSocket& socket, std::size_t budget) {
       const std::size_t size = std::min(step, length - offset);
       d.payload = std::span<const std::byte>(start + offset, size);
       d.peer = &peers_[i];
-      d.arrival = arrival;
+      d.arrival = control.arrival;
       offset += size;
       d.truncated = truncated && offset == length;
       if (d.truncated) ++report.truncated;

@@ -7,25 +7,33 @@
 
 namespace stampede::io {
 
+bool DecodePacketInfoMessage(const cmsghdr& c, std::uint16_t local_port, PacketInfo& info) {
+  if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_PKTINFO &&
+      c.cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
+    in_pktinfo pi{};
+    std::memcpy(&pi, CMSG_DATA(&c), sizeof(pi));
+    info.local = Address::Ipv4(ntohl(pi.ipi_addr.s_addr), local_port);
+    info.interface_index = static_cast<std::uint32_t>(pi.ipi_ifindex);
+    return true;
+  }
+  if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_PKTINFO &&
+      c.cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
+    in6_pktinfo pi{};
+    std::memcpy(&pi, CMSG_DATA(&c), sizeof(pi));
+    const std::uint32_t scope = IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ? pi.ipi6_ifindex : 0;
+    info.local = Address::Ipv6(pi.ipi6_addr, local_port, scope).Unmapped();
+    info.interface_index = pi.ipi6_ifindex;
+    return true;
+  }
+  return false;
+}
+
 PacketInfo DecodePacketInfo(const msghdr& message, std::uint16_t local_port) {
   PacketInfo info;
   auto* mutable_message = const_cast<msghdr*>(&message);  // CMSG_NXTHDR takes a non-const msghdr
   for (cmsghdr* c = CMSG_FIRSTHDR(mutable_message); c != nullptr;
        c = CMSG_NXTHDR(mutable_message, c)) {
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-        c->cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
-      in_pktinfo pi{};
-      std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-      info.local = Address::Ipv4(ntohl(pi.ipi_addr.s_addr), local_port);
-      info.interface_index = static_cast<std::uint32_t>(pi.ipi_ifindex);
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-               c->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
-      in6_pktinfo pi{};
-      std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-      const std::uint32_t scope = IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ? pi.ipi6_ifindex : 0;
-      info.local = Address::Ipv6(pi.ipi6_addr, local_port, scope).Unmapped();
-      info.interface_index = pi.ipi6_ifindex;
-    }
+    DecodePacketInfoMessage(*c, local_port, info);
   }
   return info;
 }

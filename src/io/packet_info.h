@@ -34,6 +34,11 @@ inline constexpr std::size_t kSendControlBytes = 64;
 // Scans a received message's control data. `local_port` becomes PacketInfo::local's port.
 PacketInfo DecodePacketInfo(const msghdr& message, std::uint16_t local_port);
 
+// One control message of a received message: fills `info` and returns true when it is an
+// IP_PKTINFO or IPV6_PKTINFO message, returns false (and leaves `info`) for any other. For
+// receive paths that read several kinds of control message in one walk (io/datagram_batch.cc).
+bool DecodePacketInfoMessage(const cmsghdr& message, std::uint16_t local_port, PacketInfo& info);
+
 // Writes the control message that makes a datagram to `to` leave from `from.local`: IP_PKTINFO
 // for IPv4 and v4-mapped destinations (ipi_ifindex 0, so routing picks the interface, as dnsmasq
 // does), IPV6_PKTINFO for IPv6 (with the arrival ifindex, which link-local replies need, G64).
