@@ -403,6 +403,48 @@ TEST_F(SenderTest, LateWindowAckBeforeAnySampleIsNoSampleAndDoesNotSlowThePacing
   EXPECT_EQ(s.stats().timeouts, 1u);
 }
 
+// The delay signal (WindowPolicy::queue_delay_target_min): a window sample more than the target
+// (0.5 ms, or the path's smallest sample if larger) above the smallest sample is treated like an
+// ECN mark: the effective window drops by a quarter, without a retransmission.
+class SenderDelaySignalTest : public SenderTest {
+ protected:
+  // Sends the next receiver window of 4 and acknowledges it `rtt` later.
+  void Window(Sender& s, Duration rtt) {
+    ASSERT_EQ(Drain(s).size(), 4u);
+    now_ += rtt;
+    Feed(s, Ack(static_cast<std::uint16_t>(s.stats().blocks_transferred + 4)));
+  }
+};
+
+TEST_F(SenderDelaySignalTest, DelayBelowTheTargetKeepsTheWindow) {
+  Sender s = Make(512 * 40, 4, false, true);
+  Window(s, 100us);  // the unloaded path: 100 us
+  Window(s, 550us);  // 450 us of queue: under the 0.5 ms target
+  Window(s, 300us);
+  EXPECT_EQ(s.stats().window_blocks, 4);
+  EXPECT_EQ(s.stats().timeouts, 0u);
+}
+
+TEST_F(SenderDelaySignalTest, DelayAboveTheTargetCutsTheWindowByAQuarter) {
+  Sender s = Make(512 * 40, 4, false, true);
+  Window(s, 100us);
+  ASSERT_EQ(s.stats().window_blocks, 4);
+  ASSERT_EQ(Drain(s).size(), 4u);
+  now_ += 2ms;  // 1.9 ms above the smallest sample
+  Feed(s, Ack(8));
+  EXPECT_EQ(s.stats().window_blocks, 3);
+  EXPECT_EQ(s.stats().timeouts, 0u);
+  EXPECT_EQ(s.stats().data_retransmitted, 0u);
+}
+
+TEST_F(SenderDelaySignalTest, DelaySignalIsOffWithTheFixedWindow) {
+  Sender s = Make(512 * 40, 4, false, false);
+  Window(s, 100us);
+  Window(s, 2ms);
+  Window(s, 2ms);
+  EXPECT_EQ(s.stats().window_blocks, 4);
+}
+
 TEST_F(SenderTest, StaleGapAckAfterRestartDoesNotRestartAgain) {  // EDK2 storm damping
   Sender s = Make(512 * 40, 8);
   Drain(s);             // 1..8
