@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <tl/expected.hpp>
 
+#include "base/time.h"
 #include "client/client_config.h"
 #include "client/client_transfer.h"
 
@@ -51,6 +52,7 @@ struct ClientArgs {
   bool ipv6 = false;
   bool verbose = false;
   bool quiet = false;
+  std::string busy_poll;  // --busy-poll DURATION; empty: off
 };
 
 // Adds the shared options to `app` (a command's private parser).
@@ -58,6 +60,9 @@ void AddClientOptions(CLI::App& app, ClientArgs& args);
 
 // The config without direction, server and path. Errors are usage errors (exit 2).
 tl::expected<client::ClientConfig, std::string> BaseConfig(const ClientArgs& args);
+
+// --busy-poll for the transfer loop (client::LoopOptions::busy_poll); BaseConfig has checked it.
+Duration BusyPollOf(const ClientArgs& args);
 // AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6).
 int AddressFamily(const ClientArgs& args);
 

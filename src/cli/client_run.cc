@@ -32,6 +32,7 @@ int RunPlanned(std::vector<PlannedTransfer>& planned, const ClientArgs& args,
   client::LoopOptions loop;
   loop.stop = interrupts.flag();
   loop.ticker = &bar;
+  loop.busy_poll = BusyPollOf(args);
   client::RunTransfers(transfers, loop);
   bar.Clear();
 

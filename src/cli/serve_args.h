@@ -54,6 +54,7 @@ struct ServeArgs {
   std::optional<std::uint32_t> admission_queue_max;
   std::optional<std::string> rate;       // --rate BITS (base/units.h)
   std::optional<std::string> scheduler;  // --scheduler on|off
+  std::optional<std::string> busy_poll;  // --busy-poll DURATION
   std::optional<std::string> user;
   bool seccomp = false;
   std::optional<std::string> remap;

@@ -21,11 +21,23 @@ int PollTimeoutMs(Instant deadline, Instant now, Duration cap) {
   return static_cast<int>(ms);
 }
 
+// Polls without sleeping until a socket is ready, `until` passes or `deadline` (the earliest
+// transfer's) is due; returns poll's result, 0 when the spin ends empty.
+int BusyPoll(std::vector<pollfd>& fds, Instant until, Instant deadline) {
+  const Instant end = std::min(until, deadline);
+  int ready = 0;
+  do {
+    ready = poll(fds.data(), fds.size(), 0);
+  } while (ready == 0 && io::Now() < end);
+  return ready;
+}
+
 }  // namespace
 
 bool RunTransfers(std::span<ClientTransfer* const> transfers, const LoopOptions& options) {
   std::vector<pollfd> fds;
   std::vector<ClientTransfer*> active;
+  bool busy_poll_armed = false;  // the last wake-up found a datagram
   for (;;) {
     const Instant now = io::Now();
     if (options.stop != nullptr && options.stop->load()) {
@@ -44,9 +56,17 @@ bool RunTransfers(std::span<ClientTransfer* const> transfers, const LoopOptions&
     }
     if (options.ticker != nullptr) options.ticker->OnTick(now);
     if (active.empty()) return true;
-    const int ready =
-        poll(fds.data(), fds.size(), PollTimeoutMs(deadline, now, options.tick_interval));
+    int ready = 0;
+    if (busy_poll_armed && options.busy_poll > Duration::zero()) {
+      ready = BusyPoll(fds, now + options.busy_poll, deadline);
+      if (ready > 0 && options.busy_poll_hits != nullptr) ++*options.busy_poll_hits;
+    }
+    if (ready == 0) {
+      ready =
+          poll(fds.data(), fds.size(), PollTimeoutMs(deadline, io::Now(), options.tick_interval));
+    }
     if (ready < 0 && errno != EINTR) continue;  // EINTR: a signal; the stop flag is checked above
+    busy_poll_armed = ready > 0;
     const Instant after = io::Now();
     for (std::size_t i = 0; i < active.size(); ++i) {
       if (ready > 0 && (fds[i].revents & (POLLIN | POLLERR)) != 0) active[i]->OnReadable(after);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <span>
 
 #include "base/time.h"
@@ -24,6 +25,11 @@ struct LoopOptions {
   const std::atomic<bool>* stop = nullptr;
   LoopTicker* ticker = nullptr;
   Duration tick_interval = std::chrono::milliseconds(200);  // upper bound on the wait
+  // After a wake-up that found a datagram, poll without sleeping for up to this long before
+  // blocking (0: never); io::EventLoopOptions::busy_poll says why and when.
+  Duration busy_poll = Duration::zero();
+  // When set, counts the wake-ups whose datagrams busy polling found (without a sleep).
+  std::uint64_t* busy_poll_hits = nullptr;
 };
 
 // Runs already started transfers until all are finished, or until a stop is requested (then each

@@ -18,6 +18,7 @@
 #include <toml++/toml.h>
 
 #include "base/units.h"
+#include "io/event_loop.h"
 
 namespace stampede::server {
 namespace {
@@ -290,6 +291,8 @@ const std::vector<KeySpec>& Keys() {
       Integer("network", "socket_buffer_bytes", STAMPEDE_FIELD(socket_buffer_bytes), 0, 1 << 30),
       Bool("network", "scheduler", STAMPEDE_FIELD(scheduler)),
       Parsed("network", "rate", STAMPEDE_FIELD(rate_bps), base::ParseBitRate, base::FormatBitRate),
+      Parsed("network", "busy_poll", STAMPEDE_FIELD(busy_poll), io::ParseBusyPoll,
+             base::FormatDuration),
 
       Bool("options", "blksize", STAMPEDE_FIELD(options.blksize_enabled)),
       Integer("options", "blksize_max", STAMPEDE_FIELD(options.blksize_max), 8, 65464),

@@ -102,7 +102,9 @@ tl::expected<std::unique_ptr<Server::Impl>, std::string> Server::Impl::Make(
     const ServerConfig& config, LogSink& log) {
   auto policy = ServingPolicy::Build(config);
   if (!policy) return tl::unexpected(policy.error());
-  auto loop = io::EventLoop::Create();
+  io::EventLoopOptions loop_options;
+  loop_options.busy_poll = config.busy_poll;
+  auto loop = io::EventLoop::Create(loop_options);
   if (!loop) return tl::unexpected("event loop: " + loop.error().ToString());
   return std::make_unique<Impl>(std::move(*policy), log, std::move(*loop));
 }

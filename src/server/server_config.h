@@ -55,6 +55,9 @@ struct ServerConfig {
   // "Measured").
   bool scheduler = false;
   std::uint64_t rate_bps = 0;
+  // Busy polling of the event loop (io::EventLoopOptions::busy_poll; docs/io.md): 0, the
+  // default, sleeps at once. Read when the server starts.
+  Duration busy_poll = Duration::zero();
 
   // Protocol.
   transfer::OptionPolicy options;

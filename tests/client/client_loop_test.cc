@@ -49,6 +49,58 @@ TEST(RunTransfersTest, RunsSeveralTransfersToTheEnd) {
   EXPECT_EQ(sink_a.bytes().size() + sink_b.bytes().size(), 203u);
 }
 
+// A two-block file whose second block comes 5 ms after the ACK of the first.
+void ServeTwoBlocksSlowly(const io::UdpSocket& listen) {
+  std::vector<std::byte> buf(1024);
+  const Instant end = io::Now() + 5s;
+  io::Address client;
+  while (io::Now() < end) {  // the request
+    pollfd fd{listen.fd(), POLLIN, 0};
+    poll(&fd, 1, 10);
+    if (listen.ReceiveFrom(buf, &client)) break;
+  }
+  io::UdpSocket tid = OpenLoopback();
+  static_cast<void>(tid.SendTo(Data(1, 512), client));
+  while (io::Now() < end) {  // ACK 1
+    pollfd fd{tid.fd(), POLLIN, 0};
+    poll(&fd, 1, 10);
+    io::Address from;
+    if (tid.ReceiveFrom(buf, &from)) break;
+  }
+  std::this_thread::sleep_for(5ms);
+  static_cast<void>(tid.SendTo(Data(2, 10), client));
+  std::this_thread::sleep_for(50ms);  // the final ACK; the TID stays open for it
+}
+
+// LoopOptions::busy_poll: after the wake-up that read block 1, the loop polls without sleeping,
+// so block 2 (5 ms later) is found by the spin; without it the loop sleeps in poll(2).
+TEST(RunTransfersTest, BusyPollFindsTheNextBlockWithoutSleeping) {
+  for (const bool spin : {true, false}) {
+    io::UdpSocket listen = OpenLoopback();
+    transfer::MemoryBlockSink sink;
+    ClientConfig config = QuickConfig(listen.local_address(), "two");
+    config.retransmit.rto_initial = 150ms;  // the timer stays well past the 5 ms wait for block 2
+    config.retransmit.rto_min = 100ms;
+    ClientTransfer t(config, sink);
+    std::thread server([&] { ServeTwoBlocksSlowly(listen); });
+    ASSERT_TRUE(t.Start(io::Now()).has_value());
+    std::uint64_t hits = 0;
+    LoopOptions options;
+    options.busy_poll = spin ? Duration{3s} : Duration::zero();
+    options.busy_poll_hits = &hits;
+    ClientTransfer* transfers[] = {&t};
+    EXPECT_TRUE(RunTransfers(transfers, options));
+    server.join();
+    EXPECT_EQ(t.result().outcome, Outcome::kOk) << spin;
+    EXPECT_EQ(sink.bytes().size(), 522u);
+    if (spin) {
+      EXPECT_GE(hits, 1u);  // block 2
+    } else {
+      EXPECT_EQ(hits, 0u);
+    }
+  }
+}
+
 TEST(RunTransfersTest, StopFlagAbortsEveryTransfer) {
   io::UdpSocket listen = OpenLoopback();  // never answers
   transfer::MemoryBlockSink sink;

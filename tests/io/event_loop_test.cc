@@ -144,6 +144,82 @@ TEST(EventLoopTest, SubMillisecondTimerIsNotRoundedToMilliseconds) {
   EXPECT_LT(late, milliseconds(50));
 }
 
+// Busy polling (EventLoopOptions::busy_poll): after a wake-up with I/O the loop polls instead of
+// sleeping, so an event that comes during the spin is found without a wake-up; an idle wake-up
+// does not arm it, and it never holds a timer back.
+class PokeLater {
+ public:
+  PokeLater(const Pipe& pipe, Duration after)
+      : thread_([&pipe, after] {
+          std::this_thread::sleep_for(after);
+          pipe.Poke();
+        }) {}
+  ~PokeLater() { thread_.join(); }
+
+ private:
+  std::thread thread_;
+};
+
+TEST(EventLoopTest, BusyPollFindsTheNextEventWithoutSleeping) {
+  for (const bool spin : {true, false}) {
+    EventLoopOptions options;
+    options.busy_poll = spin ? milliseconds(3000) : Duration::zero();
+    auto loop = MakeLoop(options);
+    Pipe p;
+    CountingHandler h;
+    ASSERT_TRUE(loop->Add(p.read_fd(), EPOLLIN, &h));
+    p.Poke();
+    auto first = loop->RunOnce(milliseconds(1000));  // a wake-up with I/O arms the spin
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->io_events, 1u);
+    char byte = 0;
+    ASSERT_EQ(read(p.read_fd(), &byte, 1), 1);
+    PokeLater poke(p, milliseconds(5));
+    auto second = loop->RunOnce(milliseconds(5000));
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->io_events, 1u) << spin;
+    EXPECT_EQ(second->caught_spinning, spin);
+  }
+}
+
+TEST(EventLoopTest, BusyPollIsNotArmedByAnIdleWakeUp) {
+  EventLoopOptions options;
+  options.busy_poll = milliseconds(3000);
+  auto loop = MakeLoop(options);
+  Pipe p;
+  CountingHandler h;
+  ASSERT_TRUE(loop->Add(p.read_fd(), EPOLLIN, &h));
+  auto idle = loop->RunOnce(milliseconds(1));
+  ASSERT_TRUE(idle);
+  ASSERT_EQ(idle->io_events, 0u);
+  PokeLater poke(p, milliseconds(5));
+  auto woken = loop->RunOnce(milliseconds(5000));
+  ASSERT_TRUE(woken);
+  EXPECT_EQ(woken->io_events, 1u);
+  EXPECT_FALSE(woken->caught_spinning);  // it slept in epoll_wait
+}
+
+TEST(EventLoopTest, BusyPollDoesNotHoldATimerBack) {
+  EventLoopOptions options;
+  options.busy_poll = milliseconds(3000);
+  auto loop = MakeLoop(options);
+  Pipe p;
+  CountingHandler h;
+  ASSERT_TRUE(loop->Add(p.read_fd(), EPOLLIN, &h));
+  p.Poke();
+  ASSERT_TRUE(loop->RunOnce(milliseconds(1000)));  // armed
+  char byte = 0;
+  ASSERT_EQ(read(p.read_fd(), &byte, 1), 1);
+  StopAtTimer t(*loop);
+  const Instant start = Now();
+  loop->timers().Arm(loop->timers().Create(&t), start + milliseconds(3));
+  auto stats = loop->RunOnce(milliseconds(5000));
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(t.fired, 1);
+  EXPECT_GE(t.at, start + milliseconds(3));
+  EXPECT_LT(Now() - start, milliseconds(1000));  // not the 3 s spin
+}
+
 TEST(EventLoopTest, StopBeforeRunReturnsAtOnce) {
   auto loop = MakeLoop();
   loop->Stop();

@@ -54,6 +54,7 @@ port_range = "40000:40100"
 single_port = true
 scheduler = true
 rate = "900M"
+busy_poll = "200us"
 [options]
 blksize_max = 1428
 windowsize = false
@@ -88,6 +89,7 @@ omit_tsize_for_empty_files = false
   EXPECT_TRUE(config->single_port);
   EXPECT_TRUE(config->scheduler);
   EXPECT_EQ(config->rate_bps, 900'000'000u);
+  EXPECT_EQ(config->busy_poll, std::chrono::microseconds(200));
   EXPECT_EQ(config->options.blksize_max, 1428);
   EXPECT_FALSE(config->options.windowsize_enabled);
   EXPECT_TRUE(config->options.timeout_honoured);
@@ -129,6 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "paths.fold_case: expected true or false, found an integer"},
         BadCase{"[network]\nport_range = \"9:1\"", "invalid port range '9:1'"},
         BadCase{"[network]\nfamilies = \"ipv5\"", "invalid address families"},
+        BadCase{"[network]\nbusy_poll = \"1s\"", "network.busy_poll: busy poll '1s': at most 100ms"},
+        BadCase{"[network]\nbusy_poll = 5", "network.busy_poll: expected a string"},
         BadCase{"[network]\nlisten = []", "needs at least one address"},
         BadCase{"[network]\nlisten = \"127.0.0.1\"", "expected an array of strings"},
         BadCase{"[network]\nlisten = [1]", "expected an array of non-empty strings"},
@@ -167,11 +171,13 @@ TEST(ConfigFileTest, FormattedConfigReadsBackToTheSameValue) {
   original.families = AddressFamilies::kIpv6Only;
   original.paths.symlinks = SymlinkPolicy::kRefuse;
   original.user = "nobody";
+  original.busy_poll = std::chrono::microseconds(250);
   const std::string text = FormatConfig(original);
   auto config = Load(text);
   ASSERT_TRUE(config) << config.error() << "\n" << text;
   EXPECT_EQ(FormatConfig(*config), text);
   EXPECT_THAT(text, HasSubstr("umask = 0o077"));
+  EXPECT_THAT(text, HasSubstr("busy_poll = \"250us\""));
   EXPECT_THAT(FormatConfig(ServerConfig{}), HasSubstr("size_max_bytes = \"unlimited\""));
 }
 
