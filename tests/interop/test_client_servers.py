@@ -100,6 +100,15 @@ class Downloads:
                 with self.subTest(windowsize=ws, blksize=blk, file=name):
                     self.get_ok(name, blksize=blk, windowsize=ws)
 
+    def test_busy_poll(self):
+        """`get --busy-poll` (docs/io.md, "Busy polling"): the spin finds the server's datagrams
+        and hands them on as a sleep would, lock-step and windowed."""
+        if CLIENT != "stampede":
+            self.skipTest(f"{CLIENT} has no busy polling")
+        for ws in [None, 16]:
+            with self.subTest(windowsize=ws):
+                self.get_ok("mib", blksize=1468, windowsize=ws, extra=("--busy-poll", "200us"))
+
     def test_no_options(self):
         if CLIENT == "atftp":
             self.skipTest("atftp sends no options unless asked: test_sizes_default covers it")

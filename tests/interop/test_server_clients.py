@@ -24,6 +24,7 @@ HOST = "127.0.0.1"
 
 class ServerCase(unittest.TestCase):
     upload = False
+    extra = ()  # more server flags
 
     @classmethod
     def setUpClass(cls):
@@ -39,7 +40,7 @@ class ServerCase(unittest.TestCase):
         cls.root.write("text.txt", common.NETASCII_TEXT)
         cls.out = common.TempRoot()
         cls.server = common.start_server(common.SERVER_UNDER_TEST, cls.root.path, HOST,
-                                         upload=cls.upload,
+                                         upload=cls.upload, extra=cls.extra,
                                          log=os.path.join(cls.out.path, "server.log"))
         cls.server.__enter__()
         cls.port = cls.server.port
@@ -263,6 +264,21 @@ class UploadsAccepted(ServerCase):
         for size, blk in [(0, None), (1, None), (512, None), (8192 * 2, 8192), (1 << 20, 1468)]:
             with self.subTest(size=size, blksize=blk):
                 self.put_ok("busybox", size, blksize=blk)
+
+
+@unittest.skipUnless(common.SERVER_UNDER_TEST == "stampede", "stampede serve --busy-poll")
+class BusyPoll(ServerCase):
+    """A busy-polling server (docs/io.md, "Busy polling") serves every client as a sleeping one
+    does: a spin that finds a datagram hands it to the same code, one that finds none sleeps."""
+    extra = ("--busy-poll", "200us")
+
+    def test_every_client(self):
+        self.fetch_ok("curl", "big", blksize=1468)
+        self.fetch_ok("tftp-hpa", "big")
+        self.fetch_ok("atftp", "big", blksize=1468, windowsize=16)
+        self.fetch_ok("busybox", "big", blksize=1468)
+        self.fetch_ok("stampede", "big", windowsize=64, extra=("--busy-poll", "200us"))
+        self.fetch_ok("stampede", "m1468x7")
 
 
 class Wrap(ServerCase):
