@@ -160,22 +160,34 @@ class PokeLater {
   std::thread thread_;
 };
 
+// A loop with one pipe registered and the given busy poll.
+struct BusyPollLoop {
+  explicit BusyPollLoop(Duration busy_poll) {
+    EventLoopOptions options;
+    options.busy_poll = busy_poll;
+    loop = MakeLoop(options);
+    EXPECT_TRUE(loop->Add(pipe.read_fd(), EPOLLIN, &handler));
+  }
+  // A wake-up that finds I/O (and so arms the spin); the byte is consumed.
+  void WakeWithIo() {
+    pipe.Poke();
+    auto stats = loop->RunOnce(milliseconds(1000));
+    ASSERT_TRUE(stats);
+    ASSERT_EQ(stats->io_events, 1u);
+    char byte = 0;
+    ASSERT_EQ(read(pipe.read_fd(), &byte, 1), 1);
+  }
+  std::unique_ptr<EventLoop> loop;
+  Pipe pipe;
+  CountingHandler handler;
+};
+
 TEST(EventLoopTest, BusyPollFindsTheNextEventWithoutSleeping) {
   for (const bool spin : {true, false}) {
-    EventLoopOptions options;
-    options.busy_poll = spin ? milliseconds(3000) : Duration::zero();
-    auto loop = MakeLoop(options);
-    Pipe p;
-    CountingHandler h;
-    ASSERT_TRUE(loop->Add(p.read_fd(), EPOLLIN, &h));
-    p.Poke();
-    auto first = loop->RunOnce(milliseconds(1000));  // a wake-up with I/O arms the spin
-    ASSERT_TRUE(first);
-    ASSERT_EQ(first->io_events, 1u);
-    char byte = 0;
-    ASSERT_EQ(read(p.read_fd(), &byte, 1), 1);
-    PokeLater poke(p, milliseconds(5));
-    auto second = loop->RunOnce(milliseconds(5000));
+    BusyPollLoop l(spin ? milliseconds(3000) : Duration::zero());
+    l.WakeWithIo();
+    PokeLater poke(l.pipe, milliseconds(5));
+    auto second = l.loop->RunOnce(milliseconds(5000));
     ASSERT_TRUE(second);
     EXPECT_EQ(second->io_events, 1u) << spin;
     EXPECT_EQ(second->caught_spinning, spin);
@@ -183,37 +195,24 @@ TEST(EventLoopTest, BusyPollFindsTheNextEventWithoutSleeping) {
 }
 
 TEST(EventLoopTest, BusyPollIsNotArmedByAnIdleWakeUp) {
-  EventLoopOptions options;
-  options.busy_poll = milliseconds(3000);
-  auto loop = MakeLoop(options);
-  Pipe p;
-  CountingHandler h;
-  ASSERT_TRUE(loop->Add(p.read_fd(), EPOLLIN, &h));
-  auto idle = loop->RunOnce(milliseconds(1));
+  BusyPollLoop l(milliseconds(3000));
+  auto idle = l.loop->RunOnce(milliseconds(1));
   ASSERT_TRUE(idle);
   ASSERT_EQ(idle->io_events, 0u);
-  PokeLater poke(p, milliseconds(5));
-  auto woken = loop->RunOnce(milliseconds(5000));
+  PokeLater poke(l.pipe, milliseconds(5));
+  auto woken = l.loop->RunOnce(milliseconds(5000));
   ASSERT_TRUE(woken);
   EXPECT_EQ(woken->io_events, 1u);
   EXPECT_FALSE(woken->caught_spinning);  // it slept in epoll_wait
 }
 
 TEST(EventLoopTest, BusyPollDoesNotHoldATimerBack) {
-  EventLoopOptions options;
-  options.busy_poll = milliseconds(3000);
-  auto loop = MakeLoop(options);
-  Pipe p;
-  CountingHandler h;
-  ASSERT_TRUE(loop->Add(p.read_fd(), EPOLLIN, &h));
-  p.Poke();
-  ASSERT_TRUE(loop->RunOnce(milliseconds(1000)));  // armed
-  char byte = 0;
-  ASSERT_EQ(read(p.read_fd(), &byte, 1), 1);
-  StopAtTimer t(*loop);
+  BusyPollLoop l(milliseconds(3000));
+  l.WakeWithIo();
+  StopAtTimer t(*l.loop);
   const Instant start = Now();
-  loop->timers().Arm(loop->timers().Create(&t), start + milliseconds(3));
-  auto stats = loop->RunOnce(milliseconds(5000));
+  l.loop->timers().Arm(l.loop->timers().Create(&t), start + milliseconds(3));
+  auto stats = l.loop->RunOnce(milliseconds(5000));
   ASSERT_TRUE(stats);
   EXPECT_EQ(t.fired, 1);
   EXPECT_GE(t.at, start + milliseconds(3));
